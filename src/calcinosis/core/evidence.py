@@ -34,3 +34,320 @@ class Evidence:
     def value(self, concept: str) -> bool | None:
         f = self.facts.get(concept)
         return None if f is None else f.present
+
+
+# ------------------------------------------------------------------------------------------------
+# Lexicon compilation (once per knowledge base, cached in kb.cache) and text matching.
+# ------------------------------------------------------------------------------------------------
+import re  # noqa: E402
+from typing import Any, Iterable  # noqa: E402
+
+from calcinosis.core.model import Findings, LabReading, DerivedValue  # noqa: E402
+
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+ALL_FIELDS = ("lesion", "sites", "conditions", "histology", "imaging", "labs")
+
+
+def _pattern_regex(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    parts = []
+    for p in patterns:
+        p = str(p).lower().strip()
+        if not p:
+            continue
+        esc = re.escape(p).replace(r"\*", r"[\w-]*").replace(r"\ ", r"\s+")
+        parts.append(esc)
+    if not parts:
+        return None
+    parts.sort(key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w])")
+
+
+@dataclass(frozen=True, slots=True)
+class _Concept:
+    id: str
+    fields: frozenset[str]
+    rx: re.Pattern[str] | None
+    absent_rx: re.Pattern[str] | None
+    implies: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    concepts: tuple[_Concept, ...]
+    by_code: dict[str, tuple[str, ...]]  # "hpo:HP:0000083" -> concept ids
+    pre_neg: re.Pattern[str]
+    post_neg: re.Pattern[str]
+    uncertain: re.Pattern[str]
+    terminators: re.Pattern[str]
+    window: int
+    implies: dict[str, tuple[str, ...]]
+    structured: tuple[dict[str, Any], ...]
+    lab_concepts: tuple[dict[str, Any], ...]
+    age_groups: tuple[dict[str, Any], ...]
+    size_groups: tuple[dict[str, Any], ...]
+
+
+def _all_concept_entries(kb: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for name in sorted(kb.data):
+        if name == "concepts" or name.startswith("concepts_"):
+            out.extend((kb.data[name] or {}).get("concepts", []) or [])
+    return out
+
+
+def lexicon(kb: Any) -> Lexicon:
+    lex = kb.cache.get("lexicon")
+    if lex is not None:
+        return lex
+    base = kb.data.get("concepts") or {}
+    neg = base.get("negation") or {}
+    concepts = []
+    by_code: dict[str, list[str]] = {}
+    implies: dict[str, tuple[str, ...]] = {}
+    for c in _all_concept_entries(kb):
+        fields = frozenset(c.get("fields") or ALL_FIELDS)
+        concepts.append(_Concept(
+            id=c["id"], fields=fields, rx=_pattern_regex(c.get("patterns") or []),
+            absent_rx=_pattern_regex(c.get("absent_patterns") or []), implies=tuple(c.get("implies") or ())))
+        implies[c["id"]] = tuple(c.get("implies") or ())
+        for code in c.get("codes") or []:
+            by_code.setdefault(str(code).lower(), []).append(c["id"])
+    words = lambda key: _pattern_regex(neg.get(key) or [])  # noqa: E731
+    term_parts = [re.escape(t) for t in (neg.get("terminators") or [".", ";"])]
+    derived = (kb.data.get("types") or {}).get("derived") or {}
+    lex = Lexicon(
+        concepts=tuple(concepts),
+        by_code={k: tuple(v) for k, v in by_code.items()},
+        pre_neg=words("pre") or re.compile(r"(?!x)x"),
+        post_neg=words("post") or re.compile(r"(?!x)x"),
+        uncertain=words("uncertain_pre") or re.compile(r"(?!x)x"),
+        terminators=re.compile("|".join(term_parts)),
+        window=int(neg.get("window", 7)),
+        implies=implies,
+        structured=tuple(base.get("structured") or ()),
+        lab_concepts=tuple(base.get("lab_concepts") or ()),
+        age_groups=tuple(derived.get("age_groups") or ()),
+        size_groups=tuple(derived.get("lesion_size") or ()),
+    )
+    kb.cache["lexicon"] = lex
+    return lex
+
+
+def _texts(f: Findings) -> list[tuple[str, str, str]]:
+    """(field group, label for reasons, lower-cased text) for every free-text fact of the input."""
+    out: list[tuple[str, str, str]] = []
+    le, h = f.lesion, f.history
+    if le.description:
+        out.append(("lesion", "lesion description", le.description))
+    for s in le.sites:
+        out.append(("sites", "lesion site", s))
+    if h.connective_tissue_disease:
+        out.append(("conditions", "connective tissue disease", h.connective_tissue_disease))
+    if h.prior_injection_or_infusion:
+        out.append(("conditions", "prior injection or infusion", h.prior_injection_or_infusion))
+    for c in h.other_conditions:
+        out.append(("conditions", "condition", c))
+    for m in h.medications:
+        out.append(("conditions", "medication", m))
+    for p in h.procedures:
+        out.append(("conditions", "procedure", p))
+    if f.histology:
+        out.append(("histology", "histology", f.histology))
+    if f.imaging:
+        out.append(("imaging", "imaging", f.imaging))
+    for lab in f.labs:
+        if isinstance(lab.value, str):
+            out.append(("labs", f"lab {lab.analyte}", f"{lab.analyte}: {lab.value}"))
+        if lab.note:
+            out.append(("labs", f"lab {lab.analyte} note", lab.note))
+    return [(g, lbl, t.lower()) for g, lbl, t in out]
+
+
+def _polarity(lex: Lexicon, text: str, start: int, end: int) -> bool | None:
+    """True (affirmed), False (negated) or None (uncertain) for a match at text[start:end]."""
+    # the clause around the match
+    left = text[:start]
+    cut = 0
+    for m in lex.terminators.finditer(left):
+        cut = m.end()
+    clause_left = left[cut:]
+    words_left = _WORD.findall(clause_left)[-lex.window:]
+    window_text = " ".join(words_left)
+    if lex.uncertain.search(window_text):
+        return None
+    if lex.pre_neg.search(window_text):
+        return False
+    if clause_left.rstrip().endswith(("non-", "un")) or text[max(0, start - 4):start] in ("non-", "non "):
+        return False
+    right = text[end:]
+    m = lex.terminators.search(right)
+    clause_right = right[: m.start()] if m else right
+    words_right = " ".join(_WORD.findall(clause_right)[:3])
+    if lex.post_neg.match(words_right) or lex.post_neg.search(" ".join(_WORD.findall(clause_right)[:2])):
+        return False
+    return True
+
+
+def _quote(label: str, text: str, start: int, end: int) -> str:
+    a = max(0, start - 40)
+    b = min(len(text), end + 40)
+    snippet = ("…" if a else "") + text[a:b].strip() + ("…" if b < len(text) else "")
+    return f'{label}: "{snippet}"'
+
+
+def extract(f: Findings, readings: Iterable[LabReading] = (), derived: Iterable[DerivedValue] = (),
+            kb: Any = None) -> Evidence:
+    """Concept facts from the input's text, coded fields, structured booleans, labs, age and size."""
+    lex = lexicon(kb)
+    pos: dict[str, list[str]] = {}
+    neg: dict[str, list[str]] = {}
+    texts = _texts(f)
+    denied = [t.lower() for t in f.denied]
+    for c in lex.concepts:
+        for group, label, text in texts:
+            if group not in c.fields:
+                continue
+            if c.absent_rx is not None:
+                for m in c.absent_rx.finditer(text):
+                    neg.setdefault(c.id, []).append(_quote(label, text, m.start(), m.end()))
+            if c.rx is None:
+                continue
+            for m in c.rx.finditer(text):
+                if c.absent_rx is not None and any(
+                        a.start() <= m.start() < a.end() for a in c.absent_rx.finditer(text)):
+                    continue
+                pol = _polarity(lex, text, m.start(), m.end())
+                if pol is True:
+                    pos.setdefault(c.id, []).append(_quote(label, text, m.start(), m.end()))
+                elif pol is False:
+                    neg.setdefault(c.id, []).append(_quote(label, text, m.start(), m.end()))
+        if c.rx is not None:
+            for d in denied:
+                if c.rx.search(d):
+                    neg.setdefault(c.id, []).append(f'denied: "{d}"')
+    # coded facts
+    for code in f.hpo_present:
+        for cid in lex.by_code.get(f"hpo:{code}".lower(), ()):
+            pos.setdefault(cid, []).append(f"HPO {code} present")
+    for code in f.hpo_excluded:
+        for cid in lex.by_code.get(f"hpo:{code}".lower(), ()):
+            neg.setdefault(cid, []).append(f"HPO {code} excluded")
+    for cd in f.codes_present:
+        for cid in lex.by_code.get(f"{cd.system}:{cd.code}".lower(), ()):
+            pos.setdefault(cid, []).append(f"{cd.system} {cd.code} {cd.display or ''}".strip())
+    for cd in f.codes_absent:
+        for cid in lex.by_code.get(f"{cd.system}:{cd.code}".lower(), ()):
+            neg.setdefault(cid, []).append(f"{cd.system} {cd.code} refuted")
+
+    facts: dict[str, Fact] = {}
+
+    def put(cid: str, present: bool, ev: list[str] | tuple[str, ...]) -> None:
+        old = facts.get(cid)
+        if old is not None and old.present and not present:
+            return  # an affirmed mention wins over a negated one elsewhere
+        if old is not None and old.present == present:
+            ev = tuple(old.evidence) + tuple(e for e in ev if e not in old.evidence)
+        facts[cid] = Fact(cid, present, tuple(ev)[:4])
+
+    for cid, ev in neg.items():
+        put(cid, False, ev)
+    for cid, ev in pos.items():
+        put(cid, True, ev)
+
+    # structured booleans (they override text when stated)
+    for rule in lex.structured:
+        if "field" in rule:
+            obj: Any = f
+            for part in rule["field"].split("."):
+                obj = getattr(obj, part, None)
+            if isinstance(obj, bool):
+                label = rule["field"].replace("history.", "").replace("lesion.", "")
+                if obj:
+                    facts[rule["concept"]] = Fact(rule["concept"], True, (f"{label}: yes",))
+                elif not (rule["concept"] in facts and facts[rule["concept"]].present):
+                    facts[rule["concept"]] = Fact(rule["concept"], False, (f"{label}: no",))
+        elif "from_concept" in rule:
+            src = facts.get(rule["from_concept"])
+            if src is not None and (rule["concept"] not in facts or src.present):
+                if src.present or rule["concept"] not in facts:
+                    put(rule["concept"], src.present, src.evidence)
+    # connective tissue disease named only in its own field
+    if f.history.connective_tissue_disease and "connective_tissue_disease" not in facts:
+        put("connective_tissue_disease", True, (f'connective tissue disease: "{f.history.connective_tissue_disease}"',))
+    if f.history.prior_injection_or_infusion and "injection_site" not in facts:
+        pass
+
+    # labs
+    for rule in lex.lab_concepts:
+        flags = set(rule.get("flags") or ())
+        if "derived" in rule:
+            for d in derived:
+                if d.id == rule["derived"] and d.flag in flags:
+                    put(rule["concept"], True, (f"{d.label} {d.value:g} {d.unit} ({d.flag})",))
+            continue
+        wanted = set(rule.get("analytes") or ())
+        for r in readings:
+            if r.analyte in wanted and r.flag in flags:
+                val = f"{r.value:g} {r.unit or ''}".strip() if isinstance(r.value, (int, float)) else (r.reported_as or "")
+                put(rule["concept"], True, (f"lab {r.reported_name}: {val} ({r.flag})",))
+    # calcium and phosphate both measured and normal
+    ca = _status(readings, ("calcium_total", "calcium_ionized"))
+    p = _status(readings, ("phosphate",))
+    if ca == "normal" and p == "normal":
+        put("ca_p_normal", True, ("calcium normal", "phosphate normal"))
+    elif ca in ("high", "low") or p in ("high", "low"):
+        put("ca_p_normal", False, (f"calcium {ca}", f"phosphate {p}"))
+
+    # implied concepts (transitively)
+    changed = True
+    while changed:
+        changed = False
+        for cid, fact in list(facts.items()):
+            if not fact.present:
+                continue
+            for imp in lex.implies.get(cid, ()):
+                if imp not in facts or not facts[imp].present:
+                    facts[imp] = Fact(imp, True, fact.evidence)
+                    changed = True
+
+    # age groups and lesion size / count
+    if f.age_days is not None:
+        for g in lex.age_groups:
+            ok = f.age_days >= g.get("min_days", 0) and f.age_days < g.get("max_days", float("inf"))
+            facts[g["id"]] = Fact(g["id"], ok, (f"age {f.age_days / 30.4375:.1f} months",))
+    if f.lesion.max_size_mm is not None:
+        for g in lex.size_groups:
+            ok = f.lesion.max_size_mm >= g.get("min_mm", 0) and f.lesion.max_size_mm < g.get("max_mm", float("inf"))
+            facts[g["id"]] = Fact(g["id"], ok, (f"largest lesion {f.lesion.max_size_mm:g} mm",))
+    n = f.lesion.count
+    sites = f.lesion.sites
+    if n is not None:
+        facts["single_lesion"] = Fact("single_lesion", n == 1, (f"lesion count: {n}",))
+        facts["multiple_lesions"] = Fact("multiple_lesions", n > 1, (f"lesion count: {n}",))
+    elif f.lesion.count_text:
+        multi = bool(re.search(r"multiple|several|many|numerous|\bplural|\d", f.lesion.count_text.lower()))
+        if multi:
+            facts["multiple_lesions"] = Fact("multiple_lesions", True, (f"lesion count: {f.lesion.count_text}",))
+            facts["single_lesion"] = Fact("single_lesion", False, (f"lesion count: {f.lesion.count_text}",))
+    elif len(sites) > 1:
+        facts["multiple_lesions"] = Fact("multiple_lesions", True, (f"{len(sites)} lesion sites",))
+        facts["single_lesion"] = Fact("single_lesion", False, (f"{len(sites)} lesion sites",))
+    elif f.lesion.description:
+        d = f.lesion.description.lower()
+        if re.search(r"\b(a single|single|solitary|one|an isolated|isolated)\b", d):
+            facts.setdefault("single_lesion", Fact("single_lesion", True, ('lesion description: "single"',)))
+        elif re.search(r"\b(multiple|several|numerous|many|two|three|four|five|clusters?)\b", d):
+            facts.setdefault("multiple_lesions", Fact("multiple_lesions", True, ('lesion description: "multiple"',)))
+    if f.lesion_described:
+        facts["lesion_described"] = Fact("lesion_described", True, ("a skin lesion is described",))
+    return Evidence(facts)
+
+
+def _status(readings: Iterable[LabReading], analytes: tuple[str, ...]) -> str:
+    flags = [r.flag for r in readings if r.analyte in analytes]
+    for fl in ("high", "low", "abnormal"):
+        if fl in flags:
+            return fl
+    if "normal" in flags:
+        return "normal"
+    return "not_measured"

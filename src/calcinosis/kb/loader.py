@@ -94,8 +94,13 @@ def read_dir(path: Path) -> tuple[dict[str, Any], list[str], str, list[str]]:
     for stem in sorted(k for k in data if k.startswith("references_")):
         extra = data.pop(stem) or {}
         for rid, ref in extra.items():
-            if rid in merged and merged[rid] != ref:
-                problems.append(f"{stem}.yaml: {rid}: reference id already used with different content")
+            old = merged.get(rid)
+            if old is not None:
+                same = isinstance(ref, dict) and (old.get("url"), old.get("doi")) == (ref.get("url"), ref.get("doi"))
+                if not same:
+                    problems.append(f"{stem}.yaml: {rid}: reference id already used for another source "
+                                    f"({old.get('url') or old.get('doi')})")
+                continue  # the first definition wins
             merged[rid] = ref
     data["references"] = merged
     return data, problems, h.hexdigest(), names

@@ -1,0 +1,53 @@
+"""``calcinosis serve``: run the CDS Hooks service and the clinician web page under uvicorn."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+HELP = """Run the CDS Hooks 2.0 service, the clinician web page and the JSON API.
+
+Without --dev every CDS call needs a signed JWT from an issuer listed in --config (see docs/service.md).
+
+Example:
+
+  calcinosis serve --dev --port 8000     (then open http://127.0.0.1:8000/)
+
+  calcinosis serve --config service.yaml --host 0.0.0.0
+"""
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve", help=HELP)
+    def serve(
+        host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+        port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+        dev: bool = typer.Option(False, "--dev", help="Development mode: NO JWT verification."),
+        db: Optional[str] = typer.Option(None, "--db", help="Registry database URL (shows timelines)."),
+        config: Optional[Path] = typer.Option(None, "--config", help="Settings file (JSON or YAML)."),
+    ) -> None:
+        from calcinosis.errors import require
+
+        require("fastapi", "service")
+        uvicorn = require("uvicorn", "service")
+        from calcinosis.service.app import create_app
+        from calcinosis.service.settings import load_settings
+
+        settings = load_settings(config, dev=dev or None, db_url=db)
+        if dev:
+            bar = "!" * 72
+            print(f"{bar}\n!! DEVELOPMENT MODE: JWT verification is OFF. Anyone who can reach this port can call\n"
+                  f"!! the CDS service. Never use --dev with real patient data or on a shared network.\n{bar}",
+                  file=sys.stderr)
+        elif not settings.issuers:
+            print("warning: no trusted issuers configured; every CDS call will be refused (401). "
+                  "Add issuers in --config or use --dev for local testing.", file=sys.stderr)
+        if not dev and not settings.public_url:
+            print("warning: public_url not set; the JWT audience is taken from the request's Host header.",
+                  file=sys.stderr)
+        app = create_app(settings)
+        print(f"calcinosis service on http://{host}:{port}/ (CDS Hooks discovery: /cds-services)", file=sys.stderr)
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
