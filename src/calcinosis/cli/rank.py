@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from enum import Enum
 from typing import Any
 
 import typer
@@ -60,14 +61,17 @@ def _text(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+class Fmt(str, Enum):
+    text = "text"
+    json = "json"
+
+
 def register(app: typer.Typer) -> None:
     @app.command("rank", help=HELP)
     def rank_cmd(
         file: str = typer.Argument(..., help="Input file: calcinosis-case/1 JSON, Phenopacket v2 or FHIR R4 Bundle."),
-        fmt: str = typer.Option("text", "--format", "-f", help="Output format: text or json."),
+        fmt: Fmt = typer.Option(Fmt.text, "--format", "-f", help="Output format: text or json."),
         top: int = typer.Option(10, "--top", "-n", min=1, max=200, help="How many diseases to show."),
     ) -> None:
-        if fmt not in ("text", "json"):
-            raise typer.BadParameter("use text or json", param_hint="--format")
         doc = rank_document(file, top=top)
-        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False) if fmt == "json" else _text(doc))
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False) if fmt is Fmt.json else _text(doc))

@@ -22,29 +22,21 @@ INTENDED_USE = (
 )
 
 
-def _cited(a_parts: list[Any], kb: Any) -> dict[str, dict[str, str]]:
+def _cited(c: Any, readings: Any, missing: Any, diff: Any, plan: Any, genetic: Any, kb: Any) -> dict[str, dict[str, str]]:
     """The references cited anywhere in the result, with their citation and URL."""
     ids: set[str] = set()
-
-    def walk(x: Any) -> None:
-        if isinstance(x, (list, tuple)):
-            for y in x:
-                walk(y)
-        elif hasattr(x, "__dataclass_fields__"):
-            for name in x.__dataclass_fields__:
-                v = getattr(x, name)
-                if name == "sources" and isinstance(v, (list, tuple)):
-                    ids.update(str(s) for s in v)
-                else:
-                    walk(v)
-        elif isinstance(x, dict):
-            for k, v in x.items():
-                if k == "sources" and isinstance(v, (list, tuple)):
-                    ids.update(str(s) for s in v)
-                else:
-                    walk(v)
-
-    walk(a_parts)
+    for r in c.reasons:
+        ids.update(r.sources)
+    for r in readings:
+        if r.interval is not None and r.interval.source:
+            ids.update(x.strip() for x in r.interval.source.split(";"))
+    for group in (missing, diff, genetic, plan.options, plan.reasons):
+        for x in group:
+            ids.update(getattr(x, "sources", ()) or ())
+    if plan.follow_up is not None:
+        ids.update(plan.follow_up.sources)
+        for rf in plan.follow_up.red_flags:
+            ids.update(rf.get("sources") or ())
     refs = kb.references
     return {i: {k: str(v) for k, v in refs[i].items()} for i in sorted(ids) if i in refs}
 
@@ -73,7 +65,6 @@ def assess(findings: Findings, kb: Any, *, as_of: str | date | None = None, rank
         "sex": f.sex,
         "onset_age_months": None if f.onset_age_days is None else round(f.onset_age_days / 30.4375, 2),
     }
-    parts = [c, readings, derived, missing, diff, plan, genetic]
     return Assessment(
         id=f.id,
         as_of=str(as_of) if as_of is not None else None,
@@ -86,7 +77,7 @@ def assess(findings: Findings, kb: Any, *, as_of: str | date | None = None, rank
         missing_workup=missing,
         differential=diff,
         management=plan,
-        sources=_cited(parts, kb),
+        sources=_cited(c, readings, missing, diff, plan, genetic, kb),
         knowledge=kb.describe(),
         input_notes=tuple(f.notes),
         genetic=genetic,

@@ -69,6 +69,30 @@ class _Concept:
     rx: re.Pattern[str] | None
     absent_rx: re.Pattern[str] | None
     implies: tuple[str, ...]
+    keys: frozenset[str]  # prefilter: first-word prefixes (at most _K letters) of every pattern
+
+
+_K = 4
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _keys(patterns: Iterable[str]) -> frozenset[str]:
+    out = set()
+    for p in patterns:
+        toks = _TOKEN.findall(str(p).lower().split("*")[0]) if str(p).lower().split("*")[0] else []
+        if not toks:
+            out.add("")  # cannot prefilter this pattern: always try it
+            continue
+        out.add(toks[0][:_K])
+    return frozenset(out)
+
+
+def _text_keys(text: str) -> set[str]:
+    keys = {""}
+    for w in _TOKEN.findall(text):
+        for k in range(1, min(len(w), _K) + 1):
+            keys.add(w[:k])
+    return keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +105,7 @@ class Lexicon:
     terminators: re.Pattern[str]
     window: int
     implies: dict[str, tuple[str, ...]]
+    key_index: dict[str, tuple[int, ...]]  # prefilter key -> indexes of the concepts that may match
     structured: tuple[dict[str, Any], ...]
     lab_concepts: tuple[dict[str, Any], ...]
     age_groups: tuple[dict[str, Any], ...]
@@ -108,15 +133,21 @@ def lexicon(kb: Any) -> Lexicon:
         fields = frozenset(c.get("fields") or ALL_FIELDS)
         concepts.append(_Concept(
             id=c["id"], fields=fields, rx=_pattern_regex(c.get("patterns") or []),
-            absent_rx=_pattern_regex(c.get("absent_patterns") or []), implies=tuple(c.get("implies") or ())))
+            absent_rx=_pattern_regex(c.get("absent_patterns") or []), implies=tuple(c.get("implies") or ()),
+            keys=_keys(list(c.get("patterns") or []) + list(c.get("absent_patterns") or []))))
         implies[c["id"]] = tuple(c.get("implies") or ())
         for code in c.get("codes") or []:
             by_code.setdefault(str(code).lower(), []).append(c["id"])
     words = lambda key: _pattern_regex(neg.get(key) or [])  # noqa: E731
     term_parts = [re.escape(t) for t in (neg.get("terminators") or [".", ";"])]
     derived = (kb.data.get("types") or {}).get("derived") or {}
+    key_index: dict[str, list[int]] = {}
+    for i, c in enumerate(concepts):
+        for k in c.keys:
+            key_index.setdefault(k, []).append(i)
     lex = Lexicon(
         concepts=tuple(concepts),
+        key_index={k: tuple(v) for k, v in key_index.items()},
         by_code={k: tuple(v) for k, v in by_code.items()},
         pre_neg=words("pre") or re.compile(r"(?!x)x"),
         post_neg=words("post") or re.compile(r"(?!x)x"),
@@ -182,8 +213,7 @@ def _polarity(lex: Lexicon, text: str, start: int, end: int) -> bool | None:
     right = text[end:]
     m = lex.terminators.search(right)
     clause_right = right[: m.start()] if m else right
-    words_right = " ".join(_WORD.findall(clause_right)[:3])
-    if lex.post_neg.match(words_right) or lex.post_neg.search(" ".join(_WORD.findall(clause_right)[:2])):
+    if lex.post_neg.search(" ".join(_WORD.findall(clause_right)[:4])):
         return False
     return True
 
@@ -203,8 +233,22 @@ def extract(f: Findings, readings: Iterable[LabReading] = (), derived: Iterable[
     neg: dict[str, list[str]] = {}
     texts = _texts(f)
     denied = [t.lower() for t in f.denied]
-    for c in lex.concepts:
-        for group, label, text in texts:
+    todo: dict[int, list[int]] = {}  # concept index -> indexes of texts worth matching
+    idx = lex.key_index
+    for ti, (_g, _l, t) in enumerate(texts):
+        for k in _text_keys(t):
+            for ci in idx.get(k, ()):
+                lst = todo.setdefault(ci, [])
+                if not lst or lst[-1] != ti:
+                    lst.append(ti)
+    if denied:
+        for k in _text_keys(" ".join(denied)):
+            for ci in idx.get(k, ()):
+                todo.setdefault(ci, [])
+    for ci in sorted(todo):
+        c = lex.concepts[ci]
+        for ti in todo[ci]:
+            group, label, text = texts[ti]
             if group not in c.fields:
                 continue
             if c.absent_rx is not None:
@@ -221,7 +265,7 @@ def extract(f: Findings, readings: Iterable[LabReading] = (), derived: Iterable[
                     pos.setdefault(c.id, []).append(_quote(label, text, m.start(), m.end()))
                 elif pol is False:
                     neg.setdefault(c.id, []).append(_quote(label, text, m.start(), m.end()))
-        if c.rx is not None:
+        if c.rx is not None and denied:
             for d in denied:
                 if c.rx.search(d):
                     neg.setdefault(c.id, []).append(f'denied: "{d}"')

@@ -9,9 +9,10 @@ computed outside the core (``calcinosis.genetics.rank``) may be handed in to ref
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from calcinosis.core.model import DifferentialItem, Findings
 
@@ -216,6 +217,19 @@ def _cond(when: Mapping[str, Any], findings: Findings, evidence: Any, present: M
             for fld in arg:
                 if getattr(h, fld, None) is True or (evidence is not None and evidence.present(fld)):
                     return None
+        elif key == "not_hpo":
+            if any(i in present for i in arg):
+                return None
+        elif key == "not_concepts":
+            if evidence is not None and any(evidence.present(c) for c in arg):
+                return None
+        elif key == "lesion_site_any":
+            le = findings.lesion
+            text = " ".join([*le.sites, le.description or ""]).lower()
+            hits = [w for w in arg if re.search(rf"(?<!\w){re.escape(w)}", text)]
+            if not hits:
+                return None
+            facts.append("lesion site: " + ", ".join(hits))
         elif key == "any_of":
             for sub in arg:
                 got = _cond(sub, findings, evidence, present, readings)
@@ -290,8 +304,9 @@ def genetic_differential(findings: Findings, evidence: Any, readings: Sequence[A
                 fac = [x for x in old.features_for] + [x for x in fac if x not in old.features_for]
                 score = max(score, old.score)
                 srcs = tuple(dict.fromkeys([*old.sources, *srcs]))
-                if "CAUTION" in old.separating_test and "CAUTION" not in test:
-                    test = old.separating_test
+                test = old.separating_test
+                if t.get("caution") and t["caution"] not in test:
+                    test += f" CAUTION: {t['caution']}"
             items[key] = DifferentialItem(
                 id=key, name=d["name"], score=round(score, 4), kind="genetic", features_for=tuple(fac),
                 features_against=tuple(dict.fromkeys(against)), separating_test=test, sources=srcs,
@@ -300,8 +315,8 @@ def genetic_differential(findings: Findings, evidence: Any, readings: Sequence[A
         if r.id not in items and r.score > 0:
             items[r.id] = DifferentialItem(
                 id=r.id, name=r.name, score=round(_RANKING_ONLY * r.score / top, 4),
-                kind="genetic", features_for=(f"HPO ranking #{pos + 1} only (no rule of the knowledge base "
-                                              "names it)", *r.features_for),
+                kind="genetic", features_for=(f"HPO ranking #{pos + 1} only (no rule of the knowledge base names it)",
+                                              *r.features_for),
                 features_against=r.features_against, separating_test=r.separating_test,
                 sources=r.sources, genes=r.genes)
     return tuple(sorted(items.values(), key=lambda i: (-i.score, i.id)))

@@ -274,7 +274,7 @@ def _numeric(value: Any) -> float | None:
 
 
 _RANGE_RE = re.compile(
-    r"^\s*(?P<lo>-?\d+(?:[.,]\d+)?)\s*(?:-|–|—|to|\.\.)\s*(?P<hi>-?\d+(?:[.,]\d+)?)\s*(?P<unit>.*)$", re.I)
+    r"^\s*(?P<lo>-?\d+(?:[.,]\d+)?)\s*(?:-|–|—|to|\.\.)\s*(?P<hi>-?\d+(?:[.,]\d+)?)\s*(?P<unit>.*)$", re.IGNORECASE)
 _BOUND_RE = re.compile(r"^\s*(?P<op><=|>=|<|>|≤|≥)\s*(?P<v>\d+(?:[.,]\d+)?)\s*(?P<unit>.*)$")
 
 
@@ -496,10 +496,10 @@ def read_labs(labs: Sequence[LabResult], age_days: float | None, sex: str | None
 
 
 def _base(lab: LabResult, analyte: str, label: str, **kw: Any) -> LabReading:
-    fields: dict[str, Any] = dict(
-        analyte=analyte, label=label, reported_name=lab.analyte, loinc=lab.loinc, value=lab.value, unit=lab.unit,
-        value_si=None, unit_si=None, reported_as=lab.reported_as, flag="not_interpretable", interval=None,
-        flag_basis="none", where=lab.where, panel=None, note=lab.note)
+    fields: dict[str, Any] = {
+        "analyte": analyte, "label": label, "reported_name": lab.analyte, "loinc": lab.loinc, "value": lab.value, "unit": lab.unit,
+        "value_si": None, "unit_si": None, "reported_as": lab.reported_as, "flag": "not_interpretable", "interval": None,
+        "flag_basis": "none", "where": lab.where, "panel": None, "note": lab.note}
     fields.update(kw)
     return LabReading(**fields)
 
@@ -568,7 +568,7 @@ def _read_one(lab: LabResult, form: _Form, age: float | None, sex: str | None, k
             return _base(lab, form.analyte, label, flag=rep, flag_basis="reported", note=_join(lab.note, why))
         return _base(lab, form.analyte, label, note=_join(lab.note, why))
     si = v * factor
-    common = dict(value_si=si, unit_si=form.si_unit)
+    common = {"value_si": si, "unit_si": form.si_unit}
     if form.plausible and not (form.plausible[0] <= si <= form.plausible[1]):
         return _base(lab, form.analyte, label, flag_basis="impossible_value",
                      note=_join(lab.note, "impossible value (see input issues)"), **common)
@@ -609,9 +609,9 @@ def _read_one(lab: LabResult, form: _Form, age: float | None, sex: str | None, k
 def _first_si(readings: Sequence[LabReading], analyte: str, labels: set[str] | None = None) -> LabReading | None:
     """First usable numeric reading of ``analyte`` (optionally only those with one of ``labels``)."""
     for r in readings:
-        if r.analyte == analyte and r.value_si is not None and r.flag_basis != "impossible_value":
-            if labels is None or r.label in labels:
-                return r
+        if (r.analyte == analyte and r.value_si is not None and r.flag_basis != "impossible_value"
+                and (labels is None or r.label in labels)):
+            return r
     return None
 
 

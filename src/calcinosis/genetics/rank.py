@@ -10,8 +10,9 @@ Candidates: OMIM diseases annotated in the ``candidate_roots`` subtrees plus the
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from calcinosis.core.model import DifferentialItem, Findings
 from calcinosis.errors import require

@@ -75,9 +75,10 @@ def codings(maps: Mappings, cc: Any) -> list[tuple[str, str, str | None]]:
     out = []
     if isinstance(cc, dict):
         for c in cc.get("coding") or ():
-            if isinstance(c, dict) and c.get("code") is not None:
-                sysuri = c.get("system") or ""
-                out.append((maps.systems.get(sysuri, sysuri), str(c["code"]), c.get("display")))
+            if isinstance(c, dict) and isinstance(c.get("code"), str) and c["code"]:
+                sysuri = c.get("system") if isinstance(c.get("system"), str) else ""
+                display = c.get("display") if isinstance(c.get("display"), str) else None
+                out.append((maps.systems.get(sysuri, sysuri), c["code"], display))
     return out
 
 

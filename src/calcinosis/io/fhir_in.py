@@ -25,8 +25,7 @@ FORMAT = "fhir-r4"
 MAX_AGE_DAYS = 130 * 365.25
 _MEDICATIONS = ("MedicationAdministration", "MedicationRequest", "MedicationStatement")
 # Resource types read only as the target of a reference (not facts on their own).
-_SUPPORTING = ("Medication", "Specimen", "Practitioner", "PractitionerRole", "Organization", "Encounter",
-               "Location", "Device")
+_SUPPORTING = ("Medication",)
 
 
 def read_bundle(bundle: dict, src: str, *, as_of: str | date | None = None, kb: Any = None,

@@ -36,9 +36,8 @@ def iso_duration_days(text: str) -> float | None:
 
 
 def _parse(obj: Any, src: str) -> Any:
-    from google.protobuf import json_format
-
     import phenopackets
+    from google.protobuf import json_format
 
     try:
         return json_format.Parse(json.dumps(obj), phenopackets.Phenopacket())

@@ -10,7 +10,8 @@ from calcinosis.kb.loader import validator
 HPO_ID = re.compile(r"^HP:\d{7}$")
 WHEN_KEYS = frozenset({
     "hpo_any", "hpo_min", "labs_all", "family_history", "lesion_described", "onset_before_days",
-    "age_before_days", "not_history", "any_of", "lesion_ulcerated", "lesion_inflamed",
+    "age_before_days", "not_history", "any_of", "lesion_ulcerated", "lesion_inflamed", "not_concepts", "not_hpo",
+    "lesion_site_any",
 })
 LAB_FLAGS = frozenset({"normal", "high", "low", "abnormal", "positive", "negative"})
 

@@ -138,28 +138,31 @@ def patient_trajectory(series: dict[str, list[Point]], visit_dates: list[dt.date
     first_visit = dates[0]
     lesions = {lab: lesion_trajectory(lab, pts, t, first_visit) for lab, pts in series.items() if pts}
     per_visit = []
+    # each lesion's state at each of its own dates, then carried forward to later visit dates
+    at: dict[str, dict[dt.date, tuple[str, bool]]] = {}
+    for lab, lt in lesions.items():
+        pts = sorted(series[lab], key=lambda p: p.date)
+        at[lab] = {p.date: (st, p.date == lt.first_seen) for p, st in zip(pts, lt.states)}
+    current: dict[str, str] = {}
     for i, d in enumerate(dates):
-        states, new_here = [], False
-        for lab, lt in lesions.items():
-            pts = sorted(series[lab], key=lambda p: p.date)
-            idx = [j for j, p in enumerate(pts) if p.date <= d]
-            if not idx:
-                continue
-            s = lt.states[idx[-1]]
-            if s in (NEW, BASELINE):
-                new_here = new_here or (i > 0 and pts[idx[-1]].date == d)
-                s = STABLE
-            states.append(s)
-        per_visit.append((d, _combine(states, new_here)))
+        new_here = False
+        for lab, by_date in at.items():
+            if d in by_date:
+                s, first = by_date[d]
+                if s in (NEW, BASELINE):
+                    new_here = new_here or (i > 0 and first)
+                    s = STABLE
+                current[lab] = s
+        per_visit.append((d, _combine(list(current.values()), new_here)))
     latest = dates[-1]
     new_latest = tuple(lab for lab, lt in lesions.items() if lt.is_new and lt.first_seen == latest)
     regs = [lt.regression_date for lt in lesions.values() if lt.regression_date]
-    current = per_visit[-1][1]
+    now = per_visit[-1][1]
     resolved_date = None
-    if current == RESOLVED:
+    if now == RESOLVED:
         resolved_date = max(lt.resolved_date for lt in lesions.values() if lt.resolved_date)
     return PatientTrajectory(
-        current=current, per_visit=tuple(per_visit), lesions=lesions, new_lesions_at_latest=new_latest,
+        current=now, per_visit=tuple(per_visit), lesions=lesions, new_lesions_at_latest=new_latest,
         days_to_regression=(min(regs) - first_visit).days if regs else None,
         days_to_resolution=(resolved_date - first_visit).days if resolved_date else None,
         resolved_date=resolved_date,

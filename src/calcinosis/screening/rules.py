@@ -138,10 +138,10 @@ def select_resources(resources: Iterable[dict[str, Any]], cfg: ScreenConfig,
                      as_of: dt.date) -> tuple[list[dict[str, Any]], list[dt.date]]:
     """The candidate's resources for the assessment, in canonical order, and its Encounter dates.
 
-    Resources dated after the as-of date are left out (the screen sees what was known then); of the
-    Observations, only the latest per code within ``lab_window_days`` stays.
+    Every resource of the patient goes to the single-patient reader, as an EHR would hand it over, except:
+    resources dated after the as-of date (the screen sees what was known then), and Observations other than
+    the latest per code within ``lab_window_days``.
     """
-    assessed = set(cfg.assessed_types)
     window_start = as_of - dt.timedelta(days=cfg.lab_window_days)
     keep: list[dict[str, Any]] = []
     latest: dict[str, tuple[tuple[dt.date, str], dict[str, Any]]] = {}
@@ -151,12 +151,8 @@ def select_resources(resources: Iterable[dict[str, Any]], cfg: ScreenConfig,
         when = resource_date(res)
         if when is not None and when > as_of:
             continue
-        if rt == "Encounter":
-            if when is not None:
-                encounters.append(when)
-            continue
-        if rt not in assessed:
-            continue
+        if rt == "Encounter" and when is not None:
+            encounters.append(when)
         if rt == "Observation":
             if when is not None and when < window_start:
                 continue

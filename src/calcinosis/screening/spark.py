@@ -25,7 +25,7 @@ def get_session(master: str = "local[*]"):
     if active is not None:
         return active
     return (SparkSession.builder.master(master).appName("calcinosis-screen")
-            .config("spark.ui.enabled", "false")
+            .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "8")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -120,7 +120,7 @@ class SparkEngine:
                                          "ref string, pid string, signals string")
         lines = self._lines.withColumn("ref2", F.when(F.col("rt") == "Patient",
                                                       F.concat(F.lit("Patient/"), F.col("pid")))
-                                       .otherwise(F.col("ref"))).filter(F.col("ok"))
+                                       .otherwise(F.col("ref"))).filter(F.col("ok")).select("value", "ref2")
         grouped = (lines.join(F.broadcast(cdf), lines.ref2 == cdf.ref)
                    .groupBy("pid", "signals").agg(F.collect_list("value").alias("lines")))
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import datetime as _dt
 import uuid as _uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, model_validator
 
 FHIR_ID = r"^[A-Za-z0-9\-\.]{1,64}$"
 
 
 class FhirAuthorization(BaseModel):
     model_config = ConfigDict(extra="allow")
-    access_token: str = Field(min_length=1)
+    access_token: str = Field(min_length=1, max_length=8192, pattern=r"^[A-Za-z0-9\-._~+/]+=*$",
+                              description="OAuth 2.0 bearer token (RFC 6750 b64token)")
     token_type: Literal["Bearer"]
-    expires_in: int | None = None
+    expires_in: StrictInt | None = None
     scope: str | None = None
     subject: str | None = None
     patient: str | None = None
@@ -34,7 +35,8 @@ class HookRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     hook: Literal["patient-view"]
     hookInstance: _uuid.UUID
-    fhirServer: str | None = Field(None, pattern=r"^https?://")
+    fhirServer: str | None = Field(None, max_length=2000, pattern=r"^https?://[A-Za-z0-9\-._~%!$&'()*+,;=:@\[\]]+(/[!-~]*)?$",
+                                   description="Base URL of the CDS Client's FHIR server")
     fhirAuthorization: FhirAuthorization | None = None
     context: PatientViewContext
     prefetch: dict[str, Any] | None = None
@@ -44,6 +46,16 @@ class HookRequest(BaseModel):
         if self.fhirAuthorization is not None and not self.fhirServer:
             raise ValueError("fhirAuthorization given without fhirServer")
         return self
+
+
+def _iso_text(v: Any) -> Any:
+    if not isinstance(v, (str, _dt.datetime)):
+        raise ValueError("must be an ISO 8601 date-time string")
+    return v
+
+
+#: An ISO 8601 instant given as text (numbers are refused, not read as epoch seconds).
+Instant = Annotated[_dt.datetime, BeforeValidator(_iso_text)]
 
 
 class Coding(BaseModel):
@@ -108,7 +120,7 @@ class FeedbackItem(BaseModel):
     outcome: Literal["accepted", "overridden"]
     acceptedSuggestions: list[AcceptedSuggestion] | None = Field(None, max_length=100)
     overrideReason: OverrideReason | None = None
-    outcomeTimestamp: _dt.datetime
+    outcomeTimestamp: Instant
 
 
 class FeedbackRequest(BaseModel):
