@@ -6,11 +6,11 @@ import copy
 import json
 from pathlib import Path
 
+import fhir_examples as ex
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import fhir_examples as ex
 from calcinosis.errors import InputError
 from calcinosis.io.fhir_in import read_bundle, read_resources
 from calcinosis.io.read import read_path

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import fhir_examples as ex
 import pytest
 
-import fhir_examples as ex
 from calcinosis.core.model import Coding
 from calcinosis.io.fhir_in import read_bundle, read_resources
 

@@ -35,14 +35,9 @@ def test_real_phenopackets_say_no_skin_calcification(kb, path):
     assert "no" in a.classification.summary.lower()
 
 
-KNOWN_GAPS = {  # classifier issues reported to the lead (core/classify.py, concepts.yaml are not ours)
-    "rafaelsen2014_galnt3_brother": "coded Myalgia HP:0003326 is a code of the lexicon's jdm concept -> dystrophic",
-    "lucas2020_pxe_12y": "PXE is recognised by words only; coded Yellow papule on the neck reads as SCN",
-}
 
 
-@pytest.mark.parametrize("stem", [pytest.param(s, marks=pytest.mark.xfail(reason=KNOWN_GAPS[s], strict=False))
-                                  if s in KNOWN_GAPS else s for s in sorted(TYPES)])
+@pytest.mark.parametrize("stem", sorted(TYPES))
 def test_fixture_assessment_type(kb, stem):
     a = assess_mod.assess(read_path(FIX / f"{stem}.json", kb=kb), kb)
     assert a.classification.type in TYPES[stem], a.classification.summary

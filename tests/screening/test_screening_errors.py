@@ -15,7 +15,8 @@ def make_export(d, gz=False, manifest=False):
     d.mkdir()
     pats = [PAT % ("a", "2025-06-01"), PAT % ("b", "2090-01-01")]  # line 2: born after the as-of date
     conds = [L94 % (1, "a"), "{not json", '{"resourceType":"Spaceship","id":"x"}', L94 % (2, "ghost"),
-             '{"resourceType":"Observation","id":"o1","subject":{"reference":"Patient/a"},'
+             '{"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/a"},'
+             '"code":{"coding":[{"system":"http://loinc.org","code":"17861-6"}]},'
              '"valueQuantity":{"value":-3,"unit":"mg/dL"}}']
     (d / "Patient.ndjson").write_text("\n".join(pats) + "\n")
     if gz:

@@ -10,6 +10,15 @@ import traceback
 import click
 import typer
 
+try:  # typer >= 0.2x vendors its own copy of click; catch both families of exceptions
+    from typer._click import exceptions as _tclick
+except ImportError:  # pragma: no cover
+    _tclick = click.exceptions
+
+_EXIT = (click.exceptions.Exit, typer.Exit)
+_ABORT = (click.exceptions.Abort, typer.Abort)
+_USAGE = (click.ClickException, _tclick.ClickException)
+
 from calcinosis import __version__
 from calcinosis.errors import CalcinosisError
 
@@ -79,12 +88,12 @@ def run(argv: list[str] | None = None) -> int:
     try:
         rv = app(args=args, prog_name="calcinosis", standalone_mode=False)
         code = int(rv) if isinstance(rv, int) else 0
-    except click.exceptions.Exit as exc:
+    except _EXIT as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
+    except _ABORT:
         err("aborted")
         code = 1
-    except click.ClickException as exc:  # usage errors
+    except _USAGE as exc:  # usage errors
         exc.show(file=sys.stderr)
         code = 2
     except CalcinosisError as exc:

@@ -486,7 +486,7 @@ def read_labs(labs: Sequence[LabResult], age_days: float | None, sex: str | None
         age = lab.age_days if lab.age_days is not None else age_days
         kind, hit = _lookup(lab.analyte, lab.loinc, c)
         if kind == "panel":
-            out.extend(_read_panel(lab, hit, c))  # type: ignore[arg-type]
+            out.extend(_read_panel(lab, hit, c, age_days, sex, kb))  # type: ignore[arg-type]
         elif kind == "analyte":
             out.append(_read_one(lab, c.forms[hit], age, sex, kb))  # type: ignore[index]
         else:
@@ -524,14 +524,16 @@ def _read_unrecognised(lab: LabResult) -> LabReading:
     return _base(lab, UNRECOGNISED, lab.analyte, note=_join(lab.note, "analyte not recognised"))
 
 
-def _read_panel(lab: LabResult, panel: _Panel, c: _Compiled) -> list[LabReading]:
+def _read_panel(lab: LabResult, panel: _Panel, c: _Compiled, age: float | None = None, sex: str | None = None,
+                kb: Any = None) -> list[LabReading]:
     rep = _reported_flag(lab)
     out = []
     for aid in panel.analytes:
         form = c.forms[(aid, None)]
         if rep == "normal":
+            ref_iv = pick_interval(aid, age, sex, kb)[0] if age is not None and kb is not None else None
             out.append(_base(lab, aid, form.label, flag="normal", flag_basis="panel_reported_normal",
-                             panel=lab.analyte, note=_join(lab.note, panel.note)))
+                             panel=lab.analyte, interval=ref_iv, note=_join(lab.note, panel.note)))
         elif rep:
             out.append(_base(lab, aid, form.label, flag=rep, flag_basis="panel_reported", panel=lab.analyte,
                              note=_join(lab.note, f"'{lab.analyte}' reported {rep} as a whole; which member is "
@@ -553,7 +555,10 @@ def _read_one(lab: LabResult, form: _Form, age: float | None, sex: str | None, k
             return _base(lab, form.analyte, label, flag=word, flag_basis="reported")
     if v is None:
         if rep:
-            return _base(lab, form.analyte, label, flag=rep, flag_basis="reported", note=_join(lab.note, form_note))
+            # no number: keep the report's word, and show the interval for this age and sex for reference
+            ref_iv, _why = pick_interval(form.analyte, age, sex, kb) if age is not None else (None, None)
+            return _base(lab, form.analyte, label, flag=rep, flag_basis="reported", interval=ref_iv,
+                         note=_join(lab.note, form_note))
         why = "no number and no reported interpretation" if lab.value is None else f"result {lab.value!r} not interpreted"
         return _base(lab, form.analyte, label, note=_join(lab.note, why))
     factor = None

@@ -7,8 +7,9 @@ Bundles (also nested, as in a CDS Hooks prefetch) are flattened into entries; ``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from calcinosis.io.fhir_common import Ctx
 

@@ -6,14 +6,14 @@ Each validation error becomes an Issue naming the file, the resource and the fie
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from calcinosis.errors import require
 from calcinosis.io.fhir_common import Ctx
 
 
-@lru_cache(maxsize=None)
+@cache
 def model_class(resource_type: str) -> Any:
     """The R4B model class for a resource type, or None when R4B has no such resource."""
     r4b = require("fhir.resources.R4B", "fhir")

@@ -59,11 +59,11 @@ def assessment_fragment(a: Assessment) -> str:
         for r in a.labs:
             val = r.value if r.value is not None else (r.reported_as or "")
             unit = r.unit if r.value is not None and r.unit else ""
-            si = f"{r.value_si:g} {r.unit_si}" if r.value_si is not None else ""
+            si = f"{r.value_si:.3g} {r.unit_si}" if r.value_si is not None else ""
             iv = ""
             if r.interval is not None:
-                lo = "" if r.interval.low is None else f"{r.interval.low:g}"
-                hi = "" if r.interval.high is None else f"{r.interval.high:g}"
+                lo = "" if r.interval.low is None else f"{r.interval.low:.3g}"
+                hi = "" if r.interval.high is None else f"{r.interval.high:.3g}"
                 iv = f"{lo}–{hi} {e(r.interval.unit)} ({e(r.interval.age_band)}, {e(r.interval.sex)}){_src([r.interval.source])}"
             panel = f' <span class="cc-note">panel: {e(r.panel)}</span>' if r.panel else ""
             h.append(f"<tr><td>{e(r.label)}{panel}</td><td>{e(str(val))} {e(unit or '')}</td><td>{e(si)}</td>"

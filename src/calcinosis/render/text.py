@@ -48,11 +48,11 @@ def render_text(a: Assessment, *, verbose: bool = False) -> str:
         out.append("  No laboratory results reported.")
     for r in a.labs:
         val = r.value if r.value is not None else r.reported_as
-        si = f" = {r.value_si:g} {r.unit_si}" if r.value_si is not None and r.unit_si and r.unit != r.unit_si else ""
+        si = f" = {r.value_si:.3g} {r.unit_si}" if r.value_si is not None and r.unit_si and r.unit != r.unit_si else ""
         iv = ""
         if r.interval is not None:
-            lo = "" if r.interval.low is None else f"{r.interval.low:g}"
-            hi = "" if r.interval.high is None else f"{r.interval.high:g}"
+            lo = "" if r.interval.low is None else f"{r.interval.low:.3g}"
+            hi = "" if r.interval.high is None else f"{r.interval.high:.3g}"
             iv = f"; interval {lo}–{hi} {r.interval.unit} ({r.interval.age_band}, {r.interval.sex}) [{r.interval.source}]"
         panel = f" (panel '{r.panel}')" if r.panel else ""
         unit = f" {r.unit}" if r.unit and r.value is not None else ""

@@ -28,8 +28,9 @@ def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
     con = duckdb.connect()
     cols = ", ".join(f'"{c}" {"BIGINT" if c == "age_days" else "VARCHAR"}' for c in COLUMNS)
     con.execute(f"CREATE TABLE t ({cols})")
-    con.executemany(f"INSERT INTO t VALUES ({', '.join('?' for _ in COLUMNS)})",
-                    [tuple(None if (c == "age_days" and r[c] == "") else r[c] for c in COLUMNS) for r in rows])
+    if rows:
+        con.executemany(f"INSERT INTO t VALUES ({', '.join('?' for _ in COLUMNS)})",
+                        [tuple(None if (c == "age_days" and r[c] == "") else r[c] for c in COLUMNS) for r in rows])
     target = str(path).replace("'", "''")
     con.execute(f"COPY (SELECT * FROM t ORDER BY patient_id) TO '{target}' (FORMAT parquet)")
     con.close()

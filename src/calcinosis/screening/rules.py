@@ -126,6 +126,15 @@ def sort_key(cfg: ScreenConfig):
     return key
 
 
+def usable(res: dict[str, Any], cfg: ScreenConfig) -> bool:
+    """False for what the scan reports as bad input: unknown types, negative quantities."""
+    if res.get("resourceType") not in cfg.known_types:
+        return False
+    vq = res.get("valueQuantity")
+    v = vq.get("value") if isinstance(vq, dict) else None
+    return not (isinstance(v, (int, float)) and v < 0)
+
+
 def _lab_key(res: dict[str, Any]) -> str:
     code = res.get("code") or {}
     for cd in code.get("coding") or ():
@@ -148,6 +157,8 @@ def select_resources(resources: Iterable[dict[str, Any]], cfg: ScreenConfig,
     encounters: list[dt.date] = []
     for res in resources:
         rt = res.get("resourceType")
+        if not usable(res, cfg):
+            continue  # already reported by the engine's scan (unknown type, impossible value)
         when = resource_date(res)
         if when is not None and when > as_of:
             continue

@@ -79,9 +79,10 @@ def _registry_html(request: Request, patient_id: str) -> str | None:
 
 
 def _show(request: Request, assessment: Any, source_label: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    from calcinosis.render.html import assessment_fragment
+    from calcinosis.render.html import CSS, assessment_fragment
 
     return render(request, status, result_html=assessment_fragment(assessment), source_label=source_label,
+                  fragment_css=CSS,
                   registry_html=_registry_html(request, str(assessment.id)), title="Assessment", **ctx)
 
 

@@ -1,0 +1,212 @@
+"""Benchmark: CDS Hooks patient-view vs a bare Starlette JSON endpoint, side by side in one run.
+
+Both servers run under uvicorn in a subprocess with the same settings (1 process, log level warning, no
+access log) on 127.0.0.1; 32 concurrent httpx async clients send a bounded number of requests to each.
+The patient-view body carries a realistic prefetch of ~40 FHIR resources (a published dialysis patient's
+chart, /work/shared/cases/dev-fhir/timmis2010-calciphylaxis-17y.json, plus serial laboratory results).
+A third row runs patient-view with JWT verification on (ES256 tokens signed before the clock starts).
+
+    /work/venv/bin/python benchmarks/bench_service.py [--requests 1500] [--concurrency 32]
+
+Prints a Markdown table (throughput, p50, p99, ratio to bare). Results: docs/benchmarks-service.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+CASE = Path(os.environ.get("CALCINOSIS_CASES", "/work/shared/cases")) / "dev-fhir" / \
+    "timmis2010-calciphylaxis-17y.json"
+ISS = "https://ehr.bench.example"
+
+BARE = """
+import sys, uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+BODY = {"cards": [{"summary": "fixed", "indicator": "info", "source": {"label": "bench"}}]}
+async def hook(request):
+    await request.body()
+    return JSONResponse(BODY)
+app = Starlette(routes=[Route("/cds-services/calcinosis-cutis", hook, methods=["POST"]),
+                        Route("/cds-services", lambda r: JSONResponse({"services": []}))])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_prefetch() -> tuple[str, dict]:
+    """The chart as prefetch, with monthly calcium/phosphate/PTH results added to reach ~40 resources."""
+    bundle = json.loads(CASE.read_text(encoding="utf-8"))
+    res = [e["resource"] for e in bundle["entry"]]
+    patient = next(r for r in res if r["resourceType"] == "Patient")
+    obs = [r for r in res if r["resourceType"] == "Observation" and r.get("valueQuantity")]
+    extra = []
+    for month in range(1, 40):
+        if len(res) + len(extra) >= 40:
+            break
+        o = copy.deepcopy(obs[month % len(obs)])
+        o["id"] = f"{o['id']}-m{month}"
+        day = dt.date(2026, 11, 24) - dt.timedelta(days=30 * month)
+        o["effectiveDateTime"] = day.isoformat()
+        extra.append(o)
+    res = res + extra
+
+    def ss(rt: str) -> dict:
+        return {"resourceType": "Bundle", "type": "searchset",
+                "entry": [{"resource": r} for r in res if r["resourceType"] == rt]}
+
+    pre = {"patient": patient, "observations": ss("Observation"), "conditions": ss("Condition"),
+           "medicationAdministrations": ss("MedicationAdministration"), "medicationRequests": ss("MedicationRequest"),
+           "procedures": ss("Procedure"), "diagnosticReports": ss("DiagnosticReport"),
+           "familyHistory": ss("FamilyMemberHistory")}
+    return patient["id"], pre, len(res)
+
+
+def body_template(pid: str, pre: dict) -> tuple[bytes, bytes]:
+    marker = "00000000-0000-4000-8000-000000000000"
+    raw = json.dumps({"hook": "patient-view", "hookInstance": marker,
+                      "context": {"userId": "Practitioner/bench", "patientId": pid}, "prefetch": pre}).encode()
+    return raw, marker.encode()
+
+
+def start(cmd: list[str], port: int, env: dict) -> subprocess.Popen:
+    import httpx
+
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode())
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+async def load(url: str, template: bytes, marker: bytes, n: int, conc: int, tokens: list[str] | None,
+               warmup: int) -> dict:
+    import httpx
+
+    lat: list[float] = []
+    statuses: dict[int, int] = {}
+    bodies = [template.replace(marker, str(uuid.uuid4()).encode()) for _ in range(n + warmup)]
+    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        counter = iter(range(n + warmup))
+
+        async def worker(record: bool, stop_at: int) -> None:
+            for i in counter:
+                if i >= stop_at:
+                    return
+                headers = {"Content-Type": "application/json"}
+                if tokens:
+                    headers["Authorization"] = f"Bearer {tokens[i]}"
+                t0 = time.perf_counter()
+                r = await client.post(url, content=bodies[i], headers=headers)
+                dt_ = time.perf_counter() - t0
+                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                if record:
+                    lat.append(dt_)
+
+        await asyncio.gather(*(worker(False, warmup) for _ in range(conc)))  # warm-up, not timed
+        counter = iter(range(warmup, n + warmup))
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(True, n + warmup) for _ in range(conc)))
+        wall = time.perf_counter() - t0
+    lat.sort()
+    return {"n": len(lat), "rps": len(lat) / wall, "p50_ms": statistics.median(lat) * 1e3,
+            "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))] * 1e3, "statuses": statuses}
+
+
+def make_tokens(key, n: int, aud: str) -> list[str]:
+    from joserfc import jwt
+
+    now = int(time.time())
+    return [jwt.encode({"alg": "ES256", "kid": key.kid}, {"iss": ISS, "sub": "bench", "aud": aud, "iat": now,
+                                                           "exp": now + 600, "jti": str(uuid.uuid4())}, key)
+            for _ in range(n)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=int, default=1500)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--warmup", type=int, default=100)
+    args = ap.parse_args()
+    from joserfc.jwk import ECKey, KeySet
+
+    pid, pre, n_res = build_prefetch()
+    template, marker = body_template(pid, pre)
+    tmp = Path(tempfile.mkdtemp(prefix="calcinosis-bench-"))
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp)}
+    key = ECKey.generate_key("P-256", parameters={"kid": "bench"}, private=True)
+    rows = []
+    for label in ("bare Starlette (fixed JSON)", "patient-view (--dev)", "patient-view + JWT (ES256)"):
+        port = free_port()
+        tokens = None
+        if label.startswith("bare"):
+            cmd = [sys.executable, "-c", BARE, str(port)]
+        elif "JWT" in label:
+            cfg = tmp / "svc.json"
+            cfg.write_text(json.dumps({"public_url": f"http://127.0.0.1:{port}", "issuers": [
+                {"iss": ISS, "jwks": KeySet([key]).as_dict(private=False)}]}))
+            cmd = [sys.executable, "-c", "from calcinosis.cli.main import run; run()", "serve", "--config", str(cfg),
+                   "--port", str(port)]
+            tokens = make_tokens(key, args.requests + args.warmup,
+                                 f"http://127.0.0.1:{port}/cds-services/calcinosis-cutis")
+        else:
+            cmd = [sys.executable, "-c", "from calcinosis.cli.main import run; run()", "serve", "--dev", "--port",
+                   str(port)]
+        proc = start(cmd, port, env)
+        try:
+            res = asyncio.run(load(f"http://127.0.0.1:{port}/cds-services/calcinosis-cutis", template, marker,
+                                   args.requests, args.concurrency, tokens, args.warmup))
+        finally:
+            stop(proc)
+        rows.append((label, res))
+    bare = rows[0][1]["rps"]
+    print(f"\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}; date {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(f"prefetch: {n_res} FHIR resources, {len(template) / 1024:.1f} KiB body; {args.requests} timed requests "
+          f"after {args.warmup} warm-up, {args.concurrency} concurrent clients, loopback\n")
+    print("| server | requests/s | p50 ms | p99 ms | throughput vs bare | statuses |")
+    print("|---|---:|---:|---:|---:|---|")
+    for label, r in rows:
+        print(f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rps'] / bare:.2f} | "
+              f"{r['statuses']} |")
+
+
+if __name__ == "__main__":
+    main()
