@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import warnings
-from pathlib import Path
-
 import pytest
 
-from calcinosis.errors import KnowledgeBaseError
-
-KB_DATA = Path(__file__).resolve().parents[2] / "src" / "calcinosis" / "kb" / "data"
-OWN_FILES = ("manifest.yaml", "references.yaml", "references_fhir.yaml", "fhir_mappings.yaml")
-
-
 @pytest.fixture(scope="session")
-def fhir_kb(tmp_path_factory):
-    """The packaged knowledge base; if another area's files are broken while they are being written,
-    a knowledge base of the files this reader needs (a warning says so) so that these tests still run."""
+def fhir_kb():
+    """The packaged knowledge base (a broken knowledge base must fail these tests too)."""
     from calcinosis.kb import load_kb
 
-    try:
-        return load_kb()
-    except KnowledgeBaseError as exc:
-        warnings.warn(f"packaged knowledge base invalid, FHIR tests use their own files only: {exc}")
-        d = tmp_path_factory.mktemp("kb")
-        for name in OWN_FILES:
-            shutil.copy(KB_DATA / name, d / name)
-        return load_kb(d)
+    return load_kb()
 
 
 @pytest.fixture(scope="session")

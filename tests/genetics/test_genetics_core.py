@@ -28,11 +28,14 @@ def kb():
     return load_kb()
 
 
-def test_text_and_labs_map_to_hpo_without_evidence(kb):
+def test_text_and_labs_map_to_hpo_through_the_core_lexicon(kb):
+    from calcinosis.core.evidence import extract
+
     f = Findings(id="t", lesion=Lesion(sites=("forearm",), description="hard subcutaneous nodules"),
                  history=History(other_conditions=("round face", "brachydactyly", "no obesity")),
                  histology="lamellar bone with osteocytes")
-    present, excluded = features_to_hpo(f, None, [R("phosphate", "high"), R("pth", "normal")], kb)
+    ev = extract(f, (), (), kb)
+    present, excluded = features_to_hpo(f, ev, [R("phosphate", "high"), R("pth", "normal")], kb)
     assert {"HP:0000311", "HP:0001156", "HP:0002905"} <= set(present)
     assert "HP:0001513" in excluded  # "no obesity" is a negated mention
     assert "HP:0003165" in excluded  # PTH normal speaks against raised PTH

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from calcinosis.core.model import DifferentialItem, Findings
@@ -96,14 +95,10 @@ def _concepts_to_hpo(findings: Findings, evidence: Any, kb: Any, present: dict[s
                      excluded: dict[str, str]) -> None:
     cg = kb.get("concepts_genetic") or {}
     own = {c["id"]: c for c in cg.get("concepts") or []}
-    lexicon = (kb.get("concepts") or {}).get("negation") or {}
 
     def value(concept: str) -> bool | None:
-        if evidence is not None and evidence.known(concept):
-            return evidence.value(concept)
-        if concept in own:  # not in the Evidence: look for it here, with the lexicon's negation words
-            return _text_value(findings, tuple(own[concept]["patterns"]), tuple(lexicon.get("pre") or ()))
-        return None
+        # the core's lexicon already reads concepts_genetic.yaml (with its negation rules)
+        return evidence.value(concept) if evidence is not None else None
 
     rules: list[tuple[tuple[str, ...], str, bool]] = []
     for c in own.values():
@@ -121,49 +116,6 @@ def _concepts_to_hpo(findings: Findings, evidence: Any, kb: Any, present: dict[s
             present.setdefault(hpo, f"{hpo} from {' + '.join(concepts)}")
         elif len(concepts) == 1 and vals[0] is False:
             excluded.setdefault(hpo, f"{hpo} absent: {concepts[0]} denied")
-
-
-def _texts(findings: Findings) -> list[str]:
-    le, h = findings.lesion, findings.history
-    parts = [le.description or "", " ".join(le.sites), findings.histology or "", findings.imaging or "",
-             h.connective_tissue_disease or "", *h.other_conditions]
-    return [p.lower() for p in parts if p]
-
-
-@lru_cache(maxsize=512)
-def _pattern(p: str) -> re.Pattern[str]:
-    toks = []
-    for t in p.split():
-        if t == "*":
-            toks.append(r"\S+")
-        elif t.endswith("*"):
-            toks.append(re.escape(t[:-1]) + r"\w*")
-        else:
-            toks.append(re.escape(t))
-    return re.compile(r"(?<!\w)" + r"\s+".join(toks) + r"(?!\w)")
-
-
-def _text_value(findings: Findings, patterns: tuple[str, ...], negations: tuple[str, ...]) -> bool | None:
-    """True if mentioned, False if only mentioned negated (or denied), None if silent."""
-    seen_negated = any(_pattern(p).search(d.lower()) for d in findings.denied for p in patterns)
-    for text in _texts(findings):
-        for sentence in re.split(r"[.;:]", text):
-            for p in patterns:
-                m = _pattern(p).search(sentence)
-                if not m:
-                    continue
-                before = sentence[: m.start()].split()[-7:]
-                window = " " + " ".join(before) + " "
-                if any(f" {n} " in window for n in negations):
-                    seen_negated = True
-                else:
-                    return True
-    return False if seen_negated else None
-
-
-# ------------------------------------------------------------------------------------------------
-# Triggers and the genetic part of the differential
-# ------------------------------------------------------------------------------------------------
 
 
 def _cond(when: Mapping[str, Any], findings: Findings, evidence: Any, present: Mapping[str, str],

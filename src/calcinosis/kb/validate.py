@@ -14,6 +14,7 @@ _EXTRA_VALIDATOR_MODULES = (
     "calcinosis.kb.validate_core",
     "calcinosis.kb.validate_labs",
     "calcinosis.kb.validate_genetic",
+    "calcinosis.kb.validate_fhir",
 )
 for _m in _EXTRA_VALIDATOR_MODULES:
     try:

@@ -6,6 +6,7 @@ Every page states the intended use. Bad input is shown on the page with the fiel
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -19,6 +20,7 @@ from calcinosis.service.form import LAB_ROWS, REPORTED, SRC, case_from_form
 from calcinosis.service.hooks import E400, E422, issues_body
 
 MAX_UPLOAD = 5 * 1024 * 1024
+log = logging.getLogger("calcinosis.service")
 
 
 @lru_cache(maxsize=1)
@@ -62,28 +64,53 @@ def _error_list(exc: InputError) -> list[Issue]:
 
 
 def _registry_html(request: Request, patient_id: str) -> str | None:
+    """The registry's timeline and lesion chart for this patient, or None (no registry / unknown patient)."""
     reg = request.app.state.registry
     if reg is None:
         return None
     from markupsafe import escape
 
     try:
-        timeline = reg.patient_timeline(patient_id)
+        t = reg.patient_timeline(patient_id)
         svg = reg.chart_svg(patient_id)
-    except Exception:  # noqa: BLE001 - a patient not in the registry, or the registry down: show nothing
+    except InputError:  # not in the registry
         return None
-    events = timeline.get("events") or timeline.get("visits") or [] if isinstance(timeline, dict) else []
-    rows = "".join(f"<li>{escape(json.dumps(e, default=str)[:300])}</li>" for e in events[:50])
-    return (f"<h3>Registry: follow-up of {escape(patient_id)}</h3><figure class=\"chart\">{svg}</figure>"
-            f"<ul class=\"timeline\">{rows}</ul>")
+    except Exception as exc:  # noqa: BLE001 - the registry being down must not break the assessment page
+        log.warning("registry unavailable: %s", type(exc).__name__)
+        return None
+    rows = "".join(
+        f"<tr><td>{escape(v['date'])}</td><td>{escape(v.get('age_months'))}</td>"
+        f"<td>{escape(_lesions_text(v))}</td>"
+        f"<td>{escape(v.get('trajectory') or '')}</td></tr>" for v in t.get("visits") or [])
+    events = "".join(f"<li>{escape(e['date'])}: {escape(e.get('label') or e.get('kind'))}</li>"
+                     for e in t.get("events") or [])
+    plan = t.get("current_plan") or {}
+    plan_html = (f"<p>Current plan: <strong>{escape(str(plan.get('effective_strategy', '')).replace('_', ' '))}"
+                 f"</strong> (as of {escape(plan.get('as_of'))})</p>") if plan else ""
+    return (f"<h3>Registry follow-up: {escape(patient_id)}</h3>{plan_html}<figure class=\"chart\">{svg}</figure>"
+            f"<table><thead><tr><th>Visit</th><th>Age (months)</th><th>Lesions</th><th>Trajectory</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>" + (f"<ul class=\"timeline\">{events}</ul>" if events else ""))
 
 
-def _show(request: Request, assessment: Any, source_label: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+def _lesions_text(visit: dict) -> str:
+    return ", ".join(f"{m['lesion']}: {m['longest_mm']} mm" for m in visit.get("measurements") or [])
+
+
+async def _registry_block(request: Request, patient_id: str) -> str | None:
+    from starlette.concurrency import run_in_threadpool
+
+    if request.app.state.registry is None:
+        return None
+    return await run_in_threadpool(_registry_html, request, patient_id)
+
+
+async def _show(request: Request, assessment: Any, source_label: str, status: int = 200,
+                **ctx: Any) -> HTMLResponse:
     from calcinosis.render.html import CSS, assessment_fragment
 
     return render(request, status, result_html=assessment_fragment(assessment), source_label=source_label,
-                  fragment_css=CSS,
-                  registry_html=_registry_html(request, str(assessment.id)), title="Assessment", **ctx)
+                  fragment_css=CSS, registry_html=await _registry_block(request, str(assessment.id)),
+                  title="Assessment", **ctx)
 
 
 async def _json_body(request: Request) -> Any:
@@ -115,7 +142,7 @@ def router() -> APIRouter:
         except InputError as exc:
             return render(request, 422, show_form=True, f=form, errors=_error_list(exc))
         assessment = request.app.state.engine.assess(findings)
-        return _show(request, assessment, "entered in the form", show_form=True, f=form)
+        return await _show(request, assessment, "entered in the form", show_form=True, f=form)
 
     @r.post("/upload", response_class=HTMLResponse, include_in_schema=False)
     async def upload(request: Request) -> HTMLResponse:
@@ -146,7 +173,7 @@ def router() -> APIRouter:
                                                                           "upload")])
             raise
         assessment = request.app.state.engine.assess(findings)
-        return _show(request, assessment, f"uploaded: {name}", show_form=True)
+        return await _show(request, assessment, f"uploaded: {name}", show_form=True)
 
     @r.get("/view/{token}", response_class=HTMLResponse, include_in_schema=False)
     async def view(token: str, request: Request) -> HTMLResponse:
@@ -155,7 +182,7 @@ def router() -> APIRouter:
             return render(request, 404, errors=[Issue("error", "EXPIRED", "this link has expired or is unknown; "
                                                       "open the patient's chart again", "link")],
                           error_title="Assessment not available", show_form=False)
-        return _show(request, a, "from the EHR (CDS Hooks)")
+        return await _show(request, a, "from the EHR (CDS Hooks)")
 
     @r.get("/about", response_class=HTMLResponse, include_in_schema=False)
     async def about(request: Request) -> HTMLResponse:
@@ -163,11 +190,13 @@ def router() -> APIRouter:
 
     @r.get("/patients/{patient_id}", response_class=HTMLResponse, include_in_schema=False)
     async def patient(patient_id: str, request: Request) -> HTMLResponse:
-        html = _registry_html(request, patient_id)
+        html = await _registry_block(request, patient_id)
         if html is None:
             return render(request, 404, errors=[Issue("error", "NOT_FOUND", "no registry is configured or the "
                                                       "patient is not in it", "patient")])
-        return render(request, result_html=html, source_label="registry", title="Registry")
+        from calcinosis.render.html import CSS
+
+        return render(request, result_html=html, source_label="registry", title="Registry", fragment_css=CSS)
 
     @r.post("/assess", tags=["JSON API"], summary="Assess a case file, Phenopacket or FHIR Bundle",
             openapi_extra=_JSON_BODY,
