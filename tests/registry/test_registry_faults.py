@@ -50,6 +50,7 @@ def test_eight_processes_500_visits_each(db_url):
         assert c.execute(text("SELECT count(DISTINCT uid) FROM visits")).scalar_one() == 4000
         assert c.execute(text("SELECT count(*) FROM measurements")).scalar_one() == 4000
         assert c.execute(text("SELECT count(*) FROM lesions")).scalar_one() == W.PATIENTS
+    with open_registry(db_url) as reg:
         assert reg.integrity_problems() == []
 
 

@@ -17,6 +17,7 @@ from calcinosis.registry.errors import RegistryNotReadyError
 
 SQLITE_BUSY_MS = 30_000
 URL_ENV = "CALCINOSIS_REGISTRY_URL"
+WRITE_OPTION = "calcinosis_registry_write"
 
 
 def data_dir() -> Path:
@@ -60,9 +61,9 @@ def _sqlite_setup(engine: Any) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
-        # take the write lock at BEGIN: a deferred transaction that later upgrades can fail with
-        # SQLITE_BUSY without waiting for the busy timeout.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # writers take the write lock at BEGIN: a deferred transaction that later upgrades can fail with
+        # SQLITE_BUSY without waiting for the busy timeout. Readers begin deferred (WAL: they never block).
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
 
 def make_engine(url: str | None = None) -> Any:
@@ -91,6 +92,11 @@ def make_engine(url: str | None = None) -> Any:
                      hint="use sqlite:///FILE or postgresql+psycopg://...")
 
 
+def write_engine(engine: Any) -> Any:
+    """The engine as used by writers (on SQLite: transactions begin IMMEDIATE)."""
+    return engine.execution_options(**{WRITE_OPTION: True})
+
+
 def _alembic_config(connection: Any) -> Any:
     config_mod = require("alembic.config", "registry")
     cfg = config_mod.Config()
@@ -114,7 +120,7 @@ def current_revision(engine: Any) -> str | None:
 def migrate(engine: Any) -> str:
     """Upgrade the database to the head revision; returns it."""
     command = require("alembic.command", "registry")
-    with engine.begin() as conn:
+    with write_engine(engine).begin() as conn:
         command.upgrade(_alembic_config(conn), "head")
     return head_revision()
 

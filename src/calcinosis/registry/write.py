@@ -80,7 +80,9 @@ class Writer:
 
     def __init__(self, engine: Any, *, kb: Any = None, actor: str | None = None, today: dt.date | None = None,
                  max_retries: int = 200):
-        self.engine = engine
+        from calcinosis.registry.db import write_engine
+
+        self.engine = write_engine(engine)
         self._kb = kb
         self.actor = actor or _default_actor()
         self.today = today or dt.date.today()
