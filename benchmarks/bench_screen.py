@@ -27,7 +27,8 @@ if mode == "floor":
     import duckdb
     from calcinosis.screening.export import discover
     files = [str(f.path) for f in discover(exp)]
-    n = duckdb.connect().execute(f"SELECT count(*) FROM read_json_objects({files!r}, format='newline_delimited')").fetchone()[0]
+    con = duckdb.connect(); con.execute("SET enable_progress_bar=false")
+    n = con.execute(f"SELECT count(*) FROM read_json_objects({files!r}, format='newline_delimited')").fetchone()[0]
     res["lines"] = n
 elif mode == "engine":
     from calcinosis.kb import load_kb

@@ -83,7 +83,14 @@ def build_prefetch() -> tuple[str, dict]:
     return patient["id"], pre, len(res)
 
 
+CHART_MARK = b"chart-variant-0000"
+
+
 def body_template(pid: str, pre: dict) -> tuple[bytes, bytes]:
+    """The request body with a hookInstance marker; one Observation id carries CHART_MARK, which the cold
+    runs replace per request so that every request is a different chart (no reuse of results)."""
+    pre = copy.deepcopy(pre)
+    pre["observations"]["entry"][-1]["resource"]["id"] = CHART_MARK.decode()
     marker = "00000000-0000-4000-8000-000000000000"
     raw = json.dumps({"hook": "patient-view", "hookInstance": marker,
                       "context": {"userId": "Practitioner/bench", "patientId": pid}, "prefetch": pre}).encode()
@@ -116,17 +123,22 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 async def load(url: str, template: bytes, marker: bytes, n: int, conc: int, tokens: list[str] | None,
-               warmup: int) -> dict:
+               warmup: int, cold: bool) -> dict:
+    """``conc`` clients, each its own httpx.AsyncClient and keep-alive connection (one shared pool of 32
+    connections costs httpx itself more CPU than the bare server)."""
     import httpx
 
     lat: list[float] = []
     statuses: dict[int, int] = {}
-    bodies = [template.replace(marker, str(uuid.uuid4()).encode()) for _ in range(n + warmup)]
-    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    bodies = []
+    for i in range(n + warmup):
+        b = template.replace(marker, str(uuid.uuid4()).encode())
+        bodies.append(b.replace(CHART_MARK, f"chart-variant-{i:04d}".encode()) if cold else b)
+    clients = [httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=1)) for _ in range(conc)]
+    try:
         counter = iter(range(n + warmup))
 
-        async def worker(record: bool, stop_at: int) -> None:
+        async def worker(client: httpx.AsyncClient, record: bool, stop_at: int) -> None:
             for i in counter:
                 if i >= stop_at:
                     return
@@ -140,11 +152,14 @@ async def load(url: str, template: bytes, marker: bytes, n: int, conc: int, toke
                 if record:
                     lat.append(dt_)
 
-        await asyncio.gather(*(worker(False, warmup) for _ in range(conc)))  # warm-up, not timed
+        await asyncio.gather(*(worker(c, False, warmup) for c in clients))  # warm-up, not timed
         counter = iter(range(warmup, n + warmup))
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker(True, n + warmup) for _ in range(conc)))
+        await asyncio.gather(*(worker(c, True, n + warmup) for c in clients))
         wall = time.perf_counter() - t0
+    finally:
+        for c in clients:
+            await c.aclose()
     lat.sort()
     return {"n": len(lat), "rps": len(lat) / wall, "p50_ms": statistics.median(lat) * 1e3,
             "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))] * 1e3, "statuses": statuses}
@@ -173,7 +188,9 @@ def main() -> None:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp)}
     key = ECKey.generate_key("P-256", parameters={"kid": "bench"}, private=True)
     rows = []
-    for label in ("bare Starlette (fixed JSON)", "patient-view (--dev)", "patient-view + JWT (ES256)"):
+    runs = ("bare Starlette (fixed JSON)", "patient-view, a new chart each request (--dev)",
+            "patient-view, repeated chart (--dev, result reused)", "patient-view, repeated chart + JWT (ES256)")
+    for label in runs:
         port = free_port()
         tokens = None
         if label.startswith("bare"):
@@ -192,13 +209,13 @@ def main() -> None:
         proc = start(cmd, port, env)
         try:
             res = asyncio.run(load(f"http://127.0.0.1:{port}/cds-services/calcinosis-cutis", template, marker,
-                                   args.requests, args.concurrency, tokens, args.warmup))
+                                   args.requests, args.concurrency, tokens, args.warmup, "new chart" in label))
         finally:
             stop(proc)
         rows.append((label, res))
     bare = rows[0][1]["rps"]
     print(f"\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; date {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
+          f"{platform.python_version()}; date {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"prefetch: {n_res} FHIR resources, {len(template) / 1024:.1f} KiB body; {args.requests} timed requests "
           f"after {args.warmup} warm-up, {args.concurrency} concurrent clients, loopback\n")
     print("| server | requests/s | p50 ms | p99 ms | throughput vs bare | statuses |")

@@ -51,7 +51,8 @@ def registry(db_url):
 def seed_visits():
     """The founding case's course (Randhawa 2018): noticed at 5 months, growing to 7, smaller at 8, gone at
     10 months. The letter gives no sizes or dates: the birth date and the sizes below are illustrative."""
-    from calcinosis.registry.inputs import LesionInput as L, VisitInput as V
+    from calcinosis.registry.inputs import LesionInput as L
+    from calcinosis.registry.inputs import VisitInput as V
 
     d = dt.date.fromisoformat
     return [

@@ -9,7 +9,9 @@ import pytest
 from conftest import TODAY, add_seed_patient, seed_visits
 
 from calcinosis.errors import InputError
-from calcinosis.registry.inputs import LesionInput as L, PatientInput, VisitInput as V
+from calcinosis.registry.inputs import LesionInput as L
+from calcinosis.registry.inputs import PatientInput
+from calcinosis.registry.inputs import VisitInput as V
 
 
 def counts(reg):
@@ -110,9 +112,8 @@ def test_audit_log_is_append_only(registry):
     n = counts(registry)["audit_log"]
     assert n == 1 + 1 + 3 + 3  # patient, visit, 3 lesions, 3 measurements
     for stmt in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
-        with pytest.raises(DBAPIError, match="append-only"):
-            with registry.engine.begin() as c:
-                c.execute(text(stmt))
+        with pytest.raises(DBAPIError, match="append-only"), registry.engine.begin() as c:
+            c.execute(text(stmt))
     assert counts(registry)["audit_log"] == n
 
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from screen_helpers import PATIENTS, RISK_PER_1000, SEED, SEEDED_PER_1000, patient_resources, read_csv  # noqa: E402
+from screen_helpers import PATIENTS, RISK_PER_1000, SEED, SEEDED_PER_1000, patient_resources, read_csv
 
-from calcinosis.kb import load_kb  # noqa: E402
-from calcinosis.screening.assess_one import assessment_json, findings_and_assessment  # noqa: E402
-from calcinosis.screening.config import load_config  # noqa: E402
-from calcinosis.screening.rules import sort_key  # noqa: E402
-from calcinosis.screening.run import screen  # noqa: E402
-from calcinosis.screening.synth import synth, templates  # noqa: E402
+from calcinosis.kb import load_kb
+from calcinosis.screening.assess_one import assessment_json, findings_and_assessment
+from calcinosis.screening.config import load_config
+from calcinosis.screening.rules import sort_key
+from calcinosis.screening.run import screen
+from calcinosis.screening.synth import synth, templates
 
 AS_OF = dt.date(2026, 11, 24)
 DEV_FHIR = Path("/work/shared/cases/dev-fhir")

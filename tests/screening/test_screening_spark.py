@@ -4,8 +4,8 @@ import pytest
 
 pytest.importorskip("pyspark")
 
-from calcinosis.screening.run import screen  # noqa: E402
-from calcinosis.screening.synth import synth  # noqa: E402
+from calcinosis.screening.run import screen
+from calcinosis.screening.synth import synth
 
 
 @pytest.mark.slow

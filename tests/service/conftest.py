@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from svc_helpers import AS_OF, ISS, PUBLIC_URL
+
 
 @pytest.fixture(scope="session")
 def kb():

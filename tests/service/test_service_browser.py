@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from svc_helpers import AS_OF, DEV_FHIR, ServerThread
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

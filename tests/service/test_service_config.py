@@ -142,7 +142,6 @@ def test_serve_dev_starts_uvicorn_and_warns_loudly(tmp_path):
     import time
 
     import httpx
-
     from svc_helpers import free_port
 
     port = free_port()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from svc_helpers import ServerThread, bundle_resources, fhir_server_app, load_bundle
 
 from calcinosis.service.discovery import PREFETCH_QUERIES
@@ -78,7 +77,6 @@ def test_next_link_to_another_server_is_not_followed():
         return {"resourceType": "Bundle", "type": "searchset", "entry": [],
                 "link": [{"relation": "next", "url": "http://evil.example/steal"}]}
 
-    with ServerThread(app) as srv:
-        with pytest.raises(PrefetchUnavailable, match="another server"):
-            run(gather({"conditions": PREFETCH_QUERIES["conditions"]}, "p1", {}, srv.url + "/fhir", "t",
-                       timeout_s=5, max_pages=5))
+    with ServerThread(app) as srv, pytest.raises(PrefetchUnavailable, match="another server"):
+        run(gather({"conditions": PREFETCH_QUERIES["conditions"]}, "p1", {}, srv.url + "/fhir", "t",
+                   timeout_s=5, max_pages=5))

@@ -8,9 +8,17 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-
-from svc_helpers import (DEV_FHIR, PUBLIC_URL, ServerThread, bundle_resources, fhir_server_app, hook_request,
-                         load_bundle, make_token, prefetch_from_bundle)
+from svc_helpers import (
+    DEV_FHIR,
+    PUBLIC_URL,
+    ServerThread,
+    bundle_resources,
+    fhir_server_app,
+    hook_request,
+    load_bundle,
+    make_token,
+    prefetch_from_bundle,
+)
 
 from calcinosis.service.models import CdsResponse
 
@@ -91,7 +99,7 @@ def test_uuids_stable_per_hook_instance(client_dev):
     a = one_card(client_dev.post(URL, json=body))
     b = one_card(client_dev.post(URL, json=body))
     c = one_card(client_dev.post(URL, json={**body, "hookInstance": str(uuid.uuid4())}))
-    ids = lambda card: [card["uuid"]] + [s["uuid"] for s in card.get("suggestions", [])]  # noqa: E731
+    ids = lambda card: [card["uuid"]] + [s["uuid"] for s in card.get("suggestions", [])]
     assert ids(a) == ids(b)
     assert not set(ids(a)) & set(ids(c))
     assert len(set(ids(a))) == len(ids(a))
@@ -179,3 +187,17 @@ def test_signed_call_end_to_end(settings_secure, kb, keys):
         card = one_card(r)
         assert card["links"][0]["url"].startswith(f"{PUBLIC_URL}/view/")
         assert card["source"]["url"] == f"{PUBLIC_URL}/about"
+
+
+def test_identical_chart_reuses_the_assessment_changed_chart_does_not(client_dev):
+    st = client_dev.app.state
+    pid, pre = prefetch_from_bundle(load_bundle("timmis2010-calciphylaxis-17y"))
+    a = one_card(client_dev.post(URL, json=hook_request(pid, pre)))
+    key = st.results.key(pid, pre, st.engine.as_of(), st.engine.kb.content_hash)
+    cached = st.results.get(key)
+    assert cached is not None
+    b = one_card(client_dev.post(URL, json=hook_request(pid, pre)))
+    assert st.results.get(key) is cached and b["summary"] == a["summary"] and b["uuid"] != a["uuid"]
+    changed = copy.deepcopy(pre)
+    changed["conditions"]["entry"] = []  # the chart changed: a new key, a fresh assessment
+    assert st.results.key(pid, changed, st.engine.as_of(), st.engine.kb.content_hash) != key

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
-
 from svc_helpers import DEV
 
 

@@ -14,7 +14,6 @@ import uuid
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-
 from svc_helpers import ISS, PUBLIC_URL, ServerThread, make_token
 
 FEEDBACK = "/cds-services/calcinosis-cutis/feedback"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from svc_helpers import DEV, load_bundle
 
 SEED_FORM = {

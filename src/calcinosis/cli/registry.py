@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -28,7 +28,7 @@ DB_HELP = "Database URL (default: $CALCINOSIS_REGISTRY_URL or the SQLite file in
 TODAY_HELP = "Today's date for the date checks (YYYY-MM-DD; default: the system date)."
 
 
-def _date(text: Optional[str], field: str) -> Optional[dt.date]:
+def _date(text: str | None, field: str) -> dt.date | None:
     if text is None:
         return None
     try:
@@ -37,7 +37,7 @@ def _date(text: Optional[str], field: str) -> Optional[dt.date]:
         raise InputError(f"not a date: {text!r}", where=field, code="BAD_DATE", hint="use YYYY-MM-DD") from None
 
 
-def _open(db: Optional[str], today: Optional[str] = None, actor: Optional[str] = None) -> Any:
+def _open(db: str | None, today: str | None = None, actor: str | None = None) -> Any:
     from calcinosis.registry.api import open_registry
 
     return open_registry(db, today=_date(today, "--today"), actor=actor)
@@ -55,7 +55,7 @@ def _read_json(path: Path, field: str) -> Any:
                          code="MALFORMED_JSON") from None
 
 
-def _out(data: str | bytes, out: Optional[Path]) -> None:
+def _out(data: str | bytes, out: Path | None) -> None:
     if out is None:
         if isinstance(data, bytes):
             sys.stdout.buffer.write(data)
@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
 
     @reg.command("init", help="Create the registry database or upgrade it to the current schema.\n\n"
                               "Example:\n\n  calcinosis registry init --db sqlite:////tmp/registry.sqlite")
-    def init(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    def init(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
         from calcinosis.registry.api import init_registry
 
         url, rev = init_registry(db)
@@ -89,15 +89,15 @@ def register(app: typer.Typer) -> None:
                                      "--sex female --case /work/shared/cases/dev/randhawa2018-seed.json")
     def add_patient(
         patient_id: str = typer.Argument(..., help="Pseudonymous id: letters, digits, '.', '_', '-'."),
-        birth_date: Optional[str] = typer.Option(None, "--birth-date", help="Date of birth (YYYY-MM-DD)."),
-        age_months: Optional[float] = typer.Option(None, "--age-months", help="Age today, when no birth date."),
-        sex: Optional[str] = typer.Option(None, "--sex", help="female or male."),
-        onset_months: Optional[float] = typer.Option(None, "--onset-months", help="Age when lesions were noticed."),
-        case: Optional[Path] = typer.Option(None, "--case", help="Baseline calcinosis-case/1 file (history, "
+        birth_date: str | None = typer.Option(None, "--birth-date", help="Date of birth (YYYY-MM-DD)."),
+        age_months: float | None = typer.Option(None, "--age-months", help="Age today, when no birth date."),
+        sex: str | None = typer.Option(None, "--sex", help="female or male."),
+        onset_months: float | None = typer.Option(None, "--onset-months", help="Age when lesions were noticed."),
+        case: Path | None = typer.Option(None, "--case", help="Baseline calcinosis-case/1 file (history, "
                                                                  "histology, baseline labs)."),
-        db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-        today: Optional[str] = typer.Option(None, "--today", help=TODAY_HELP),
-        actor: Optional[str] = typer.Option(None, "--actor", help="Who writes (audit log; default: OS user)."),
+        db: str | None = typer.Option(None, "--db", help=DB_HELP),
+        today: str | None = typer.Option(None, "--today", help=TODAY_HELP),
+        actor: str | None = typer.Option(None, "--actor", help="Who writes (audit log; default: OS user)."),
     ) -> None:
         from calcinosis.registry.inputs import DAYS_PER_MONTH, PatientInput
 
@@ -116,25 +116,33 @@ def register(app: typer.Typer) -> None:
                                    "\n\n  calcinosis registry add-visit P001 --date 2017-11-15 --resolved back#1")
     def add_visit(
         patient_id: str = typer.Argument(..., help="Pseudonymous id of a registered patient."),
-        date: Optional[str] = typer.Option(None, "--date", help="Visit date (YYYY-MM-DD)."),
+        date: str | None = typer.Option(None, "--date", help="Visit date (YYYY-MM-DD)."),
         lesion: list[str] = typer.Option([], "--lesion", help="LABEL:LONGESTxSECOND in mm[,count=N][,ulcerated]; "
                                                                "repeat per lesion, e.g. 'back#1:12x8'."),
         resolved: list[str] = typer.Option([], "--resolved", help="Label of a lesion that has resolved (repeat)."),
-        painful: Optional[bool] = typer.Option(None, "--painful/--not-painful", help="Lesions painful."),
-        ulcerated: Optional[bool] = typer.Option(None, "--ulcerated/--not-ulcerated", help="Ulceration."),
-        infection: Optional[bool] = typer.Option(None, "--infection/--no-infection", help="Infection."),
+        painful: bool | None = typer.Option(None, "--painful/--not-painful", help="Lesions painful."),
+        ulcerated: bool | None = typer.Option(None, "--ulcerated/--not-ulcerated", help="Ulceration."),
+        infection: bool | None = typer.Option(None, "--infection/--no-infection", help="Infection."),
         systemic: list[str] = typer.Option([], "--systemic", help="A new systemic sign, in words (repeat)."),
         lab: list[str] = typer.Option([], "--lab", help="ANALYTE=VALUEUNIT or ANALYTE=normal|high|low (repeat)."),
-        note: Optional[str] = typer.Option(None, "--note", help="Free-text note."),
-        json_file: Optional[Path] = typer.Option(None, "--json", help="The visit as a JSON file instead."),
+        note: str | None = typer.Option(None, "--note", help="Free-text note."),
+        json_file: Path | None = typer.Option(None, "--json", help="The visit as a JSON file instead."),
         reassess: str = typer.Option("auto", "--reassess", help="auto (first visit, red flags, labs) | always | never."),
         fmt: str = typer.Option("text", "--format", help="text or json."),
-        db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-        today: Optional[str] = typer.Option(None, "--today", help=TODAY_HELP),
-        actor: Optional[str] = typer.Option(None, "--actor", help="Who writes (audit log; default: OS user)."),
+        db: str | None = typer.Option(None, "--db", help=DB_HELP),
+        today: str | None = typer.Option(None, "--today", help=TODAY_HELP),
+        actor: str | None = typer.Option(None, "--actor", help="Who writes (audit log; default: OS user)."),
     ) -> None:
-        from calcinosis.registry.inputs import (LesionInput, VisitInput, _Issues, check_visit, parse_date,
-                                                parse_lab_option, parse_lesion_option, visit_from_json)
+        from calcinosis.registry.inputs import (
+            LesionInput,
+            VisitInput,
+            _Issues,
+            check_visit,
+            parse_date,
+            parse_lab_option,
+            parse_lesion_option,
+            visit_from_json,
+        )
 
         if reassess not in ("auto", "always", "never"):
             raise InputError(f"unknown value {reassess!r}", where="--reassess", hint="auto, always or never")
@@ -174,10 +182,10 @@ def register(app: typer.Typer) -> None:
     @reg.command("show", help="Show a patient's timeline: visits, lesions, trajectory and current plan.\n\n"
                               "Example:\n\n  calcinosis registry show P001 --format json")
     def show(
-        patient_id: Optional[str] = typer.Argument(None, help="Pseudonymous id (omit with --all)."),
+        patient_id: str | None = typer.Argument(None, help="Pseudonymous id (omit with --all)."),
         all_: bool = typer.Option(False, "--all", help="List the registered patient ids."),
         fmt: str = typer.Option("text", "--format", help="text or json."),
-        db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+        db: str | None = typer.Option(None, "--db", help=DB_HELP),
     ) -> None:
         with _open(db) as r:
             if all_ or patient_id is None:
@@ -206,7 +214,7 @@ def register(app: typer.Typer) -> None:
     def report(
         patient_id: str = typer.Argument(..., help="Pseudonymous id."),
         out: Path = typer.Option(..., "--out", help="Output file: .html, .pdf, .png or .svg."),
-        db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+        db: str | None = typer.Option(None, "--db", help=DB_HELP),
     ) -> None:
         kind = out.suffix.lower().lstrip(".")
         if kind not in ("html", "pdf", "png", "svg"):
@@ -219,10 +227,10 @@ def register(app: typer.Typer) -> None:
     @reg.command("export", help="Export measurements as CSV or as a FHIR R4 Bundle of tumour-size Observations."
                                 "\n\nExample:\n\n  calcinosis registry export P001 --format fhir --out p001.json")
     def export(
-        patient_id: Optional[str] = typer.Argument(None, help="Pseudonymous id (default: every patient)."),
+        patient_id: str | None = typer.Argument(None, help="Pseudonymous id (default: every patient)."),
         fmt: str = typer.Option("csv", "--format", help="csv or fhir."),
-        out: Optional[Path] = typer.Option(None, "--out", help="Output file (default: stdout)."),
-        db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+        out: Path | None = typer.Option(None, "--out", help="Output file (default: stdout)."),
+        db: str | None = typer.Option(None, "--db", help=DB_HELP),
     ) -> None:
         from calcinosis.registry.export import export_csv, export_fhir
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Annotated
 
 import typer
 
@@ -23,11 +23,11 @@ Example:
 def register(app: typer.Typer) -> None:
     @app.command("serve", help=HELP)
     def serve(
-        host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-        port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
-        dev: bool = typer.Option(False, "--dev", help="Development mode: NO JWT verification."),
-        db: Optional[str] = typer.Option(None, "--db", help="Registry database URL (shows timelines)."),
-        config: Optional[Path] = typer.Option(None, "--config", help="Settings file (JSON or YAML)."),
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+        dev: Annotated[bool, typer.Option("--dev", help="Development mode: NO JWT verification.")] = False,
+        db: Annotated[str | None, typer.Option("--db", help="Registry database URL (shows timelines).")] = None,
+        config: Annotated[Path | None, typer.Option("--config", help="Settings file (JSON or YAML).")] = None,
     ) -> None:
         from calcinosis.errors import require
 

@@ -50,7 +50,7 @@ def _sqlite_setup(engine: Any) -> None:
     from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+    def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see below)
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
@@ -60,7 +60,7 @@ def _sqlite_setup(engine: Any) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # noqa: ANN001
+    def _on_begin(conn):
         # writers take the write lock at BEGIN: a deferred transaction that later upgrades can fail with
         # SQLITE_BUSY without waiting for the busy timeout. Readers begin deferred (WAL: they never block).
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 from html import escape
 from typing import Any
 
@@ -111,6 +112,19 @@ def report_html(reg: Any, patient_id: str) -> str:
         "</body></html>")
 
 
+class _DropAnchorNoise(logging.Filter):
+    """WeasyPrint logs an ERROR for each in-page link whose anchor it cannot place; the PDF is fine."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No anchor #")
+
+
 def html_to_pdf(html: str) -> bytes:
     weasyprint = require("weasyprint", "registry")
-    return weasyprint.HTML(string=html).write_pdf()
+    wlog = logging.getLogger("weasyprint")
+    f = _DropAnchorNoise()
+    wlog.addFilter(f)
+    try:
+        return weasyprint.HTML(string=html).write_pdf()
+    finally:
+        wlog.removeFilter(f)

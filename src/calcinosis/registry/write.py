@@ -14,7 +14,8 @@ import logging
 import random
 import time
 import uuid
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from calcinosis.errors import InputError, Issue
 from calcinosis.registry import followup
@@ -28,7 +29,7 @@ RETRY_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _retryable(exc: Exception) -> bool:
@@ -111,7 +112,7 @@ class Writer:
                 return result
             except InputError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - classified just below
+            except Exception as exc:
                 from sqlalchemy import exc as sa_exc
 
                 if isinstance(exc, sa_exc.IntegrityError) and attempt < 3:

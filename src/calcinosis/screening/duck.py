@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from calcinosis.errors import require
 from calcinosis.screening.export import ErrorLog, ExportFile
@@ -34,6 +35,7 @@ class DuckEngine:
         self.con = duckdb.connect()
         self.con.execute(f"SET memory_limit='{memory_limit}'")
         self.con.execute("SET preserve_insertion_order=false")
+        self.con.execute("SET enable_progress_bar=false")
         if threads:
             self.con.execute(f"SET threads={int(threads)}")
         self.con.execute("CREATE TEMP TABLE patients(id VARCHAR, birth VARCHAR, gender VARCHAR)")

@@ -54,8 +54,7 @@ def write_outputs(out: Path, results: list[tuple[dict[str, Any], str]], errors: 
     paths["csv"].write_bytes(_csv_bytes(rows))
     write_parquet(rows, paths["parquet"])
     with open(paths["assessments"], "w", encoding="utf-8") as fh:
-        for _, js in results:
-            fh.write(js + "\n")
+        fh.writelines(js + "\n" for _, js in results)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["where", "code", "message"])

@@ -10,7 +10,7 @@ class ScreenProgress:
         self.enabled = enabled
         self._p: Any = None
 
-    def __enter__(self) -> "ScreenProgress":
+    def __enter__(self) -> ScreenProgress:
         if self.enabled:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,7 +22,7 @@ class ScreenProgress:
         self._tasks: dict[str, Any] = {}
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._p is not None:
             self._p.stop()
 

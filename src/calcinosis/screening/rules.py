@@ -7,7 +7,8 @@ and the candidate's resource list are decided here, so DuckDB and Spark cannot d
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from calcinosis.screening.config import ScreenConfig, Signal
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from calcinosis.errors import InputError
 from calcinosis.screening import rules
 from calcinosis.screening.assess_one import Candidate, assess_candidate
 from calcinosis.screening.config import ScreenConfig, load_config
-from calcinosis.screening.export import ErrorLog, ExportFile, discover
+from calcinosis.screening.export import ErrorLog, discover
 from calcinosis.screening.progress import ScreenProgress
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from calcinosis.errors import require
 from calcinosis.screening.duck import BAD_CODES, _msg

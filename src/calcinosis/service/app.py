@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, *, kb: Any = None, registry: An
     from calcinosis.service import hooks, web
     from calcinosis.service.discovery import discovery, prefetch_templates
     from calcinosis.service.feedback import FeedbackStore
-    from calcinosis.service.pipeline import Engine, ViewStore
+    from calcinosis.service.pipeline import Engine, ResultCache, ViewStore
 
     settings = settings or Settings()
     app = FastAPI(
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, kb: Any = None, registry: An
     app.state.discovery = discovery(engine.kb)
     app.state.prefetch_templates = prefetch_templates(engine.kb)
     app.state.views = ViewStore(settings.view_ttl_s)
+    app.state.results = ResultCache(settings.cache_ttl_s)
     app.state.feedback = FeedbackStore(settings.feedback_db or default_feedback_db())
     if registry is None and settings.db_url:
         from calcinosis.registry.api import open_registry

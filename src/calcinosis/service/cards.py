@@ -107,8 +107,8 @@ def detail_markdown(a: Any) -> str:
             cit = ref.get("citation", rid)
             out.append(f"- {rid}: [{cit}]({url})" if url else f"- {rid}: {cit}")
     kb = a.knowledge or {}
-    out += ["", f"_{a.intended_use or INTENDED_USE} Knowledge base {kb.get('version', '?')} "
-                f"({kb.get('hash', '?')})._"]
+    use = a.intended_use or INTENDED_USE
+    out += ["", f"_{use} Knowledge base {kb.get('version', '?')} ({kb.get('hash', '?')})._"]
     return "\n".join(out)
 
 

@@ -42,7 +42,7 @@ class FeedbackStore:
 
     def add(self, service_id: str, items: list[Any]) -> int:
         """Store every item in one transaction; returns the number stored."""
-        now = _dt.datetime.now(_dt.timezone.utc).isoformat()
+        now = _dt.datetime.now(_dt.UTC).isoformat()
         rows = []
         for it in items:
             reason = it.overrideReason.reason if it.overrideReason is not None else None

@@ -7,7 +7,8 @@ refused by the case reader, which names the field.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from calcinosis.errors import InputError, Issue
 

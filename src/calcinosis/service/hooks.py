@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 
 from calcinosis.errors import InputError
 from calcinosis.service import cards as cardmod
-
 from calcinosis.service.models import CdsResponse, ErrorBody, FeedbackRequest, HookRequest
 from calcinosis.service.prefetch import PrefetchUnavailable, gather
 from calcinosis.service.settings import SERVICE_ID
@@ -36,6 +35,34 @@ def base_url(request: Request) -> str:
     return pub or str(request.base_url).rstrip("/")
 
 
+async def _assessment(st: Any, body: HookRequest, hi: str, pid: str) -> tuple[Any, list[str]]:
+    """(assessment, prefetch keys fetched) or (error response, []); reuses the result of an identical chart."""
+    ckey = None
+    if body.prefetch and all(isinstance(body.prefetch.get(k), dict) for k in st.prefetch_templates):
+        ckey = st.results.key(pid, body.prefetch, st.engine.as_of(), st.engine.kb.content_hash)
+        hit = st.results.get(ckey)
+        if hit is not None:
+            return hit, []
+    token = body.fhirAuthorization.access_token if body.fhirAuthorization else None
+    try:
+        resources, fetched = await gather(
+            st.prefetch_templates, pid, body.prefetch, body.fhirServer, token,
+            timeout_s=st.settings.fhir_timeout_s, max_pages=st.settings.fhir_max_pages)
+    except PrefetchUnavailable as exc:
+        return JSONResponse({"detail": exc.reason}, status_code=412), []
+    if any(x.get("resourceType") == "Patient" and x.get("id") not in (None, pid) for x in resources):
+        return JSONResponse({"detail": "the Patient resource's id does not match context.patientId"},
+                            status_code=422), []
+    try:
+        findings = st.engine.read_resources(resources, f"hookInstance {hi}", pid)
+    except InputError as exc:
+        return JSONResponse(issues_body(exc), status_code=422), []
+    assessment = st.engine.assess(findings)
+    if ckey is not None and not fetched:
+        st.results.put(ckey, assessment)
+    return assessment, fetched
+
+
 def router() -> APIRouter:
     r = APIRouter(tags=["CDS Hooks"])
 
@@ -52,24 +79,11 @@ def router() -> APIRouter:
         st = request.app.state
         hi = str(body.hookInstance)
         pid = body.context.patientId
-        token = body.fhirAuthorization.access_token if body.fhirAuthorization else None
-        try:
-            resources, fetched = await gather(
-                st.prefetch_templates, pid, body.prefetch, body.fhirServer, token,
-                timeout_s=st.settings.fhir_timeout_s, max_pages=st.settings.fhir_max_pages)
-        except PrefetchUnavailable as exc:
-            log.info("patient-view hookInstance=%s status=412 ms=%.1f", hi, (time.perf_counter() - t0) * 1e3)
-            return JSONResponse({"detail": exc.reason}, status_code=412)
-        patients = [x for x in resources if x.get("resourceType") == "Patient"]
-        if any(p.get("id") not in (None, pid) for p in patients):
-            return JSONResponse({"detail": "the Patient resource's id does not match context.patientId"},
-                                status_code=422)
-        try:
-            findings = st.engine.read_resources(resources, f"hookInstance {hi}", pid)
-        except InputError as exc:
-            log.info("patient-view hookInstance=%s status=422 (patient data refused)", hi)
-            return JSONResponse(issues_body(exc), status_code=422)
-        assessment = st.engine.assess(findings)
+        assessment, fetched = await _assessment(st, body, hi, pid)
+        if isinstance(assessment, JSONResponse):
+            log.info("patient-view hookInstance=%s status=%d ms=%.1f", hi, assessment.status_code,
+                     (time.perf_counter() - t0) * 1e3)
+            return assessment
         base = base_url(request)
         view_url = f"{base}/view/{st.views.put(assessment)}"
         out = cardmod.cards(assessment, patient_id=pid, hook_instance=hi, base_url=base, view_url=view_url)
@@ -100,4 +114,4 @@ def router() -> APIRouter:
 
 
 
-__all__ = ["router", "issues_body", "base_url"]
+__all__ = ["base_url", "issues_body", "router"]

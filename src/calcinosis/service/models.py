@@ -42,7 +42,7 @@ class HookRequest(BaseModel):
     prefetch: dict[str, Any] | None = None
 
     @model_validator(mode="after")
-    def _auth_needs_server(self) -> "HookRequest":
+    def _auth_needs_server(self) -> HookRequest:
         if self.fhirAuthorization is not None and not self.fhirServer:
             raise ValueError("fhirAuthorization given without fhirServer")
         return self
@@ -50,7 +50,7 @@ class HookRequest(BaseModel):
 
 def _iso_text(v: Any) -> Any:
     if not isinstance(v, (str, _dt.datetime)):
-        raise ValueError("must be an ISO 8601 date-time string")
+        raise ValueError("must be an ISO 8601 date-time string")  # noqa: TRY004 - pydantic wants ValueError
     return v
 
 

@@ -45,6 +45,32 @@ class Engine:
                               validate=self.settings.fhir_validate)
 
 
+class ResultCache:
+    """Assessments of recently seen charts, keyed by a SHA-256 of (patient, prefetch, date, KB hash).
+
+    An EHR re-sends the same chart each time it is opened; the assessment is a pure function of that key, so
+    a hit returns the same result without re-reading. In memory only, LRU-bounded, entries expire.
+    """
+
+    def __init__(self, ttl_s: int = 300, max_items: int = 256):
+        self._store = ViewStore(ttl_s, max_items)
+
+    @staticmethod
+    def key(patient_id: str, prefetch: Any, as_of: str, kb_hash: str) -> str:
+        import hashlib
+        import json
+
+        raw = json.dumps([patient_id, prefetch, as_of, kb_hash], sort_keys=True, separators=(",", ":"),
+                         default=str)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def get(self, key: str) -> Any | None:
+        return self._store.get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        self._store.put(value, token=key)
+
+
 class ViewStore:
     """Recent assessments by unguessable token, in memory, expiring after ``ttl_s`` (LRU-bounded)."""
 
@@ -54,8 +80,8 @@ class ViewStore:
         self._items: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def put(self, value: Any) -> str:
-        token = secrets.token_urlsafe(18)
+    def put(self, value: Any, token: str | None = None) -> str:
+        token = token or secrets.token_urlsafe(18)
         now = time.monotonic()
         with self._lock:
             self._items[token] = (now + self.ttl_s, value)

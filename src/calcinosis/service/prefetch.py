@@ -109,7 +109,7 @@ async def gather(templates: dict[str, str], patient_id: str, prefetch: dict[str,
                     timeout=timeout_s)
         except PrefetchUnavailable:
             raise
-        except (asyncio.TimeoutError, httpx.TimeoutException):
+        except (TimeoutError, httpx.TimeoutException):
             raise PrefetchUnavailable(f"FHIR server did not answer within {timeout_s:g} s") from None
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # incl. URLs httpx cannot use
             raise PrefetchUnavailable(f"FHIR server unreachable ({type(exc).__name__})") from None

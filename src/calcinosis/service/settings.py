@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,9 @@ class Settings:
     fhir_validate: bool = True  # validate EHR resources against the FHIR R4 models before reading them
     as_of: str | None = None  # fixed "today" (tests, replays); None = the server's date
     view_ttl_s: int = 1800  # how long a card's "full assessment" link stays valid (memory only)
+    cache_ttl_s: int = 300  # how long the assessment of an identical chart is reused (memory only; 0 = off)
 
-    def with_(self, **kw: Any) -> "Settings":
+    def with_(self, **kw: Any) -> Settings:
         return replace(self, **kw)
 
 
@@ -93,7 +94,7 @@ def settings_from_dict(obj: Any, src: str = "<config>", base_dir: Path | None = 
     if not isinstance(obj, dict):
         raise InputError("the config must be a mapping", where=src, code="CONFIG_FIELD")
     known = {"public_url", "issuers", "cors_origins", "feedback_db", "db_url", "leeway_s", "fhir_timeout_s",
-             "max_token_lifetime_s", "view_ttl_s"}
+             "max_token_lifetime_s", "view_ttl_s", "cache_ttl_s"}
     for k in obj:
         if k not in known:
             bad(k, f"unknown setting (known: {', '.join(sorted(known))})")
@@ -132,7 +133,7 @@ def settings_from_dict(obj: Any, src: str = "<config>", base_dir: Path | None = 
     if cors is None:
         bad("cors_origins", "must be a list of origins")
     kw: dict[str, Any] = {}
-    for k in ("leeway_s", "max_token_lifetime_s", "view_ttl_s"):
+    for k in ("leeway_s", "max_token_lifetime_s", "view_ttl_s", "cache_ttl_s"):
         if k in obj:
             if isinstance(obj[k], bool) or not isinstance(obj[k], int) or obj[k] < 0:
                 bad(k, "must be a non-negative integer")

@@ -50,9 +50,10 @@ def _analyte_names(kb: Any) -> list[str]:
 
 def render(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
     kb = request.app.state.engine.kb
-    base = dict(title="Calcinosis cutis assessment", intended_use=INTENDED_USE, version=__version__,
-                kb={"version": kb.version, "hash": kb.content_hash}, f=_Blank(), lab_rows=LAB_ROWS,
-                reported=REPORTED, analytes=_analyte_names(kb), show_form=False, errors=None)
+    base: dict[str, Any] = {
+        "title": "Calcinosis cutis assessment", "intended_use": INTENDED_USE, "version": __version__,
+        "kb": {"version": kb.version, "hash": kb.content_hash}, "f": _Blank(), "lab_rows": LAB_ROWS,
+        "reported": REPORTED, "analytes": _analyte_names(kb), "show_form": False, "errors": None}
     base.update(ctx)
     if isinstance(base["f"], dict) and not isinstance(base["f"], _Blank):
         base["f"] = _Blank(base["f"])
@@ -167,7 +168,7 @@ def router() -> APIRouter:
         except InputError as exc:
             return render(request, 422, show_form=True, errors=_error_list(exc),
                           error_title="The uploaded file could not be assessed")
-        except Exception as exc:  # noqa: BLE001 - malformed multipart bodies
+        except Exception as exc:
             if type(exc).__name__ in ("MultiPartException", "HTTPException"):
                 return render(request, 400, show_form=True, errors=[Issue("error", "BAD_UPLOAD", str(exc),
                                                                           "upload")])
