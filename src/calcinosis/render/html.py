@@ -23,16 +23,24 @@ border-bottom:1px solid #d8dee6;padding-bottom:.2rem}
 """
 
 
-def _src(ids) -> str:
-    if not ids:
+def _src_mod(ids, known=None) -> str:
+    """Citation marks; ids that are listed in the assessment's sources link to their entry."""
+    flat = [x.strip() for i in ids or () for x in str(i).split(";") if x.strip()]
+    if not flat:
         return ""
-    return ' <span class="cc-src">[' + ", ".join(f'<a href="#ref-{escape(i)}">{escape(i)}</a>' for i in ids) + "]</span>"
+    return ' <span class="cc-src">[' + ", ".join(
+        f'<a href="#ref-{escape(i)}">{escape(i)}</a>' if known is None or i in known else escape(i)
+        for i in flat) + "]</span>"
 
 
 def assessment_fragment(a: Assessment) -> str:
     """One assessment as an HTML fragment (a <section>), with reasons, labs, work-up, mimics, plan, sources."""
     c = a.classification
     e = escape
+
+    def _src(ids) -> str:  # noqa: F811 - links only to sources listed below
+        return _src_mod(ids, a.sources)
+
     h: list[str] = [f'<section class="cc-assessment" data-type="{e(c.type or "none")}" data-strategy="{e(a.management.strategy)}">']
     p = a.patient
     age = "age unknown" if p.get("age_months") is None else (
