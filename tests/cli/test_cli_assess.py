@@ -142,3 +142,14 @@ def test_kb_commands():
     assert p.returncode == 0 and json.loads(p.stdout)["id"] == "tumoral_calcinosis"
     p = cli("kb", "show", "no-such-thing")
     assert p.returncode == 2 and "no topic or entry" in p.stderr
+
+
+def test_hpo_ranking_refines_the_genetic_part():
+    from pathlib import Path
+
+    fixture = str(Path(__file__).resolve().parents[1] / "genetics" / "fixtures" / "rafaelsen2014_galnt3_brother.json")
+    p = cli("assess", fixture, "--hpo", "--format", "json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["knowledge"]["hpo_release"]
+    assert any("GALNT3" in g["genes"] for g in d["genetic"][:3])

