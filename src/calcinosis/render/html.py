@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from calcinosis.core.model import Assessment
+from calcinosis.render.text import age_phrase
 
 CSS = """
 .cc-assessment{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#1b2430;max-width:60rem}
@@ -43,8 +44,7 @@ def assessment_fragment(a: Assessment) -> str:
 
     h: list[str] = [f'<section class="cc-assessment" data-type="{e(c.type or "none")}" data-strategy="{e(a.management.strategy)}">']
     p = a.patient
-    age = "age unknown" if p.get("age_months") is None else (
-        f"{p['age_months']:g} months" if p["age_months"] < 24 else f"{p['age_months'] / 12:.1f} years")
+    age = age_phrase(p)
     h.append(f"<h2>Assessment {e(a.id)}</h2><p class=\"cc-note\">{e(age)}, sex {e(p.get('sex') or 'not stated')}"
              + (f"; as of {e(a.as_of)}" if a.as_of else "") + "</p>")
     h.append("<h3>Classification</h3>")

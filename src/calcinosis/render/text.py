@@ -17,13 +17,23 @@ def _src(ids: tuple[str, ...] | list[str]) -> str:
     return f" [{', '.join(ids)}]" if ids else ""
 
 
+def age_phrase(patient: dict) -> str:
+    """Age as a clinician says it: days for neonates, months under 2 years, years after."""
+    d, m = patient.get("age_days"), patient.get("age_months")
+    if m is None:
+        return "age unknown"
+    if d is not None and d < 31:
+        return f"{d:.0f} days"
+    if m < 24:
+        return f"{m:g} months"
+    return f"{m / 12:.1f} years"
+
+
 def render_text(a: Assessment, *, verbose: bool = False) -> str:
     c = a.classification
     out: list[str] = []
     p = a.patient
-    age = f"{p['age_months']:g} months" if p.get("age_months") is not None else "age unknown"
-    if p.get("age_months") is not None and p["age_months"] >= 24:
-        age = f"{p['age_months'] / 12:.1f} years"
+    age = age_phrase(p)
     out.append(f"Calcinosis cutis assessment — {a.id}")
     out.append(f"Patient: {age}, sex {p.get('sex') or 'not stated'}" + (f"; as of {a.as_of}" if a.as_of else ""))
     out.append("")
