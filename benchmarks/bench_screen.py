@@ -87,7 +87,9 @@ def child(code: str, *args: str) -> dict:
     line = [x for x in p.stdout.splitlines() if x.startswith("RESULT ")]
     if p.returncode or not line:
         raise SystemExit(f"benchmark step failed: {args}\n{p.stderr[-3000:]}")
-    return json.loads(line[-1][7:])
+    res = json.loads(line[-1][7:])
+    print(f"  {args[0]}: {res}", file=sys.stderr, flush=True)  # each step as it ends
+    return res
 
 
 def main() -> None:

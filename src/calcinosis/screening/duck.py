@@ -27,6 +27,7 @@ def lines_sql(files: list[str], filename: bool = False) -> str:
 
 class DuckEngine:
     name = "duckdb"
+    GROUP = 16  # files per scan query: fewer queries (each has a fixed cost), progress still moves
 
     def __init__(self, cfg: Any, as_of: Any, errors: ErrorLog, *, threads: int | None = None,
                  memory_limit: str = "1GB"):
@@ -43,19 +44,19 @@ class DuckEngine:
         self.known = known
 
     def scan(self, files: list[ExportFile]) -> Iterator[tuple[ExportFile, int, list[tuple[str, str]]]]:
-        """Pass 1, file by file (Patient files first): yields (file, lines read, prefiltered rows)."""
-        patients_done = False
-        for f in files:
-            if f.type == "Patient" and not patients_done:
-                yield f, self.load_patients(f), []
-                continue
-            if not patients_done:
-                self.finish_patients()
-                patients_done = True
-            n, rows = self.scan_file(f)
-            yield f, n, rows
-        if not patients_done:
-            self.finish_patients()
+        """Pass 1 (Patient files first, then the others a group of files per query): yields
+        (file, lines read, prefiltered rows) for every file."""
+        patients = [f for f in files if f.type == "Patient"]
+        others = [f for f in files if f.type != "Patient"]
+        for f in patients:
+            yield f, self.load_patients(f), []
+        self.finish_patients()
+        for i in range(0, len(others), self.GROUP):
+            group = others[i:i + self.GROUP]
+            results = self.scan_files(group)
+            for f in group:
+                n, rows = results.get(str(f.path), (0, []))
+                yield f, n, rows
 
     def assess(self, files: list[ExportFile], cands: dict[str, Any], *, workers: int = 1, kb: Any = None):
         """Pass 2 and the assessment: gather each candidate's lines, assess in this process (or workers)."""
@@ -92,14 +93,14 @@ class DuckEngine:
     def finish_patients(self) -> None:
         self.con.execute("CREATE TEMP TABLE pids AS SELECT DISTINCT 'Patient/' || id AS ref FROM patients")
 
-    def scan_file(self, f: ExportFile) -> tuple[int, list[tuple[str, str]]]:
-        """Count lines, report bad ones, and return the (reference, line) rows the prefilter selects."""
+    def scan_files(self, group: list[ExportFile]) -> dict[str, tuple[int, list[tuple[str, str]]]]:
+        """Count lines, report bad ones, and return the (reference, line) rows the prefilter selects, per file."""
         pat = self.cfg.prefilter.replace("'", "''")
         rows = self.con.execute(f"""
-            SELECT status, count(*), list(line) FILTER (WHERE status NOT IN ('OK', 'SIGNAL')),
+            SELECT filename, status, count(*), list(line) FILTER (WHERE status NOT IN ('OK', 'SIGNAL')),
                    list(ref) FILTER (WHERE status = 'SIGNAL'), list(line) FILTER (WHERE status = 'SIGNAL')
             FROM (
-              SELECT line, ref, CASE
+              SELECT filename, line, ref, CASE
                 WHEN NOT ok THEN 'MALFORMED_LINE'
                 WHEN f[1] IS NULL THEN 'NO_RESOURCE_TYPE'
                 WHEN f[1] NOT IN ({self.known}) THEN 'UNKNOWN_TYPE'
@@ -107,21 +108,27 @@ class DuckEngine:
                 WHEN try_cast(f[4] AS DOUBLE) < 0 THEN 'IMPOSSIBLE_VALUE'
                 WHEN regexp_matches(line, '{pat}') THEN 'SIGNAL'
                 ELSE 'OK' END AS status
-              FROM (SELECT line, ok, f, coalesce(f[2], f[3]) AS ref FROM (
-                SELECT line, ok, CASE WHEN ok THEN json_extract_string(line, ['$.resourceType',
+              FROM (SELECT filename, line, ok, f, coalesce(f[2], f[3]) AS ref FROM (
+                SELECT filename, line, ok, CASE WHEN ok THEN json_extract_string(line, ['$.resourceType',
                        '$.subject.reference', '$.patient.reference', '$.valueQuantity.value']) END AS f
-                FROM (SELECT line, json_valid(line) AS ok FROM {lines_sql([str(f.path)])}
+                FROM (SELECT filename, line, json_valid(line) AS ok
+                      FROM {lines_sql([str(f.path) for f in group], filename=True)}
                       WHERE line IS NOT NULL AND trim(line) <> ''))))
-            GROUP BY status""").fetchall()
-        total, signal_rows, bad = 0, [], []
-        for status, n, bad_lines, refs, lines in rows:
-            total += n
+            GROUP BY filename, status""").fetchall()
+        by_path = {str(f.path): f for f in group}
+        out: dict[str, tuple[int, list[tuple[str, str]]]] = {}
+        bad: dict[str, list[tuple[str, str, str]]] = {}
+        for fname, status, n, bad_lines, refs, lines in sorted(rows, key=lambda r: (r[0], r[1])):
+            total, signal_rows = out.get(fname, (0, []))
             if status == "SIGNAL":
-                signal_rows.extend(zip(refs, lines))
+                signal_rows = signal_rows + list(zip(refs, lines))
             elif status != "OK":
-                bad.extend((line, status, _msg(status, "valueQuantity.value")) for line in bad_lines)
-        self.errors.add_lines(f, bad)
-        return total, signal_rows
+                bad.setdefault(fname, []).extend(
+                    (line, status, _msg(status, "valueQuantity.value")) for line in bad_lines)
+            out[fname] = (total + n, signal_rows)
+        for fname in sorted(bad):
+            self.errors.add_lines(by_path[fname], bad[fname])
+        return out
 
     def patient_info(self, pids: list[str]) -> dict[str, tuple[str | None, str | None]]:
         if not pids:
