@@ -6,7 +6,7 @@ caller can be strict or lenient; :class:`InputError` carries them when a reader 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

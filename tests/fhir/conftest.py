@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+
 @pytest.fixture(scope="session")
 def fhir_kb():
     """The packaged knowledge base (a broken knowledge base must fail these tests too)."""

@@ -97,9 +97,8 @@ def register(app: typer.Typer) -> None:
 
             sys.stdout.write(render_page(results))
         else:
-            from calcinosis.render.text import render_text
-
             from calcinosis.cli.main import STATE
+            from calcinosis.render.text import render_text
 
             sys.stdout.write("\n".join(render_text(a, verbose=STATE["verbose"]) for a in results))
         if failures:

@@ -69,7 +69,7 @@ def render_report(rep: dict) -> str:
     lines = [f"{'case':32} {'expected':14} {'got':14} {'ok':3} {'subtype':32} {'sub':4} {'strategy':22} unsafe-WW"]
     for r in rep["rows"]:
         sub = "-" if r["subtype_ok"] is None else ("yes" if r["subtype_ok"] else "NO")
-        lines.append(f"{r['id'][:32]:32} {r['expected_type']:14} {str(r['type']):14} {'✓' if r['type_ok'] else '✗':3} "
+        lines.append(f"{r['id'][:32]:32} {r['expected_type']:14} {r['type']!s:14} {'✓' if r['type_ok'] else '✗':3} "
                      f"{str(r['subtype'])[:32]:32} {sub:4} {r['strategy']:22} {'UNSAFE' if r['unsafe_waiting'] else ''}")
     lines.append("")
     lines.append(f"Type accuracy: {rep['type_correct']}/{rep['cases']} ({(rep['type_accuracy'] or 0) * 100:.1f} %)")

@@ -108,7 +108,7 @@ def run(argv: list[str] | None = None) -> int:
         code = 130
     except BrokenPipeError:
         code = 0
-    except Exception as exc:  # noqa: BLE001 - the one boundary
+    except Exception as exc:
         err(f"internal error: {type(exc).__name__}: {exc}")
         if verbose:
             traceback.print_exc()

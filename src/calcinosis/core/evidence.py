@@ -6,7 +6,12 @@ mention ("no evidence of Down syndrome") makes it explicitly absent; silence lea
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+from calcinosis.core.model import DerivedValue, Findings, LabReading
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +44,7 @@ class Evidence:
 # ------------------------------------------------------------------------------------------------
 # Lexicon compilation (once per knowledge base, cached in kb.cache) and text matching.
 # ------------------------------------------------------------------------------------------------
-import re  # noqa: E402
-from typing import Any, Iterable  # noqa: E402
 
-from calcinosis.core.model import Findings, LabReading, DerivedValue  # noqa: E402
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 ALL_FIELDS = ("lesion", "sites", "conditions", "histology", "imaging", "labs")
@@ -87,11 +89,16 @@ def _keys(patterns: Iterable[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-def _text_keys(text: str) -> set[str]:
+def _text_keys(text: str, short: frozenset[str] = frozenset()) -> set[str]:
+    """Prefilter keys of a text: each word's first _K letters, and its shorter prefixes that some
+    pattern uses as a key (``short``)."""
     keys = {""}
-    for w in _TOKEN.findall(text):
-        for k in range(1, min(len(w), _K) + 1):
-            keys.add(w[:k])
+    for w in set(_TOKEN.findall(text)):
+        keys.add(w[:_K])
+        if short:
+            for k in range(1, min(len(w), _K)):
+                if w[:k] in short:
+                    keys.add(w[:k])
     return keys
 
 
@@ -106,6 +113,7 @@ class Lexicon:
     window: int
     implies: dict[str, tuple[str, ...]]
     key_index: dict[str, tuple[int, ...]]  # prefilter key -> indexes of the concepts that may match
+    short_keys: frozenset[str]  # keys shorter than _K letters
     structured: tuple[dict[str, Any], ...]
     lab_concepts: tuple[dict[str, Any], ...]
     age_groups: tuple[dict[str, Any], ...]
@@ -148,6 +156,7 @@ def lexicon(kb: Any) -> Lexicon:
     lex = Lexicon(
         concepts=tuple(concepts),
         key_index={k: tuple(v) for k, v in key_index.items()},
+        short_keys=frozenset(k for k in key_index if 0 < len(k) < _K),
         by_code={k: tuple(v) for k, v in by_code.items()},
         pre_neg=words("pre") or re.compile(r"(?!x)x"),
         post_neg=words("post") or re.compile(r"(?!x)x"),
@@ -236,13 +245,13 @@ def extract(f: Findings, readings: Iterable[LabReading] = (), derived: Iterable[
     todo: dict[int, list[int]] = {}  # concept index -> indexes of texts worth matching
     idx = lex.key_index
     for ti, (_g, _l, t) in enumerate(texts):
-        for k in _text_keys(t):
+        for k in _text_keys(t, lex.short_keys):
             for ci in idx.get(k, ()):
                 lst = todo.setdefault(ci, [])
                 if not lst or lst[-1] != ti:
                     lst.append(ti)
     if denied:
-        for k in _text_keys(" ".join(denied)):
+        for k in _text_keys(" ".join(denied), lex.short_keys):
             for ci in idx.get(k, ()):
                 todo.setdefault(ci, [])
     for ci in sorted(todo):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from calcinosis.core.evidence import Evidence
 from calcinosis.core.model import Findings, LabReading, WorkupItem

@@ -53,7 +53,7 @@ def apply_lesion(ctx: Ctx, acc: Acc, label: str, field: str, value: Any, unit: s
         acc.lesion_described = True
         return True
     if field == "count":
-        if isinstance(value, (int, float)) and not isinstance(value, bool) or _INT.match(str(value)):
+        if (isinstance(value, (int, float)) and not isinstance(value, bool)) or _INT.match(str(value)):
             n = float(value)
             if n < 0 or n != int(n) or n > 100000:
                 ctx.error(label, "lesion count", f"impossible lesion count {value!r}", code="IMPOSSIBLE_VALUE")

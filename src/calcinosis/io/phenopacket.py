@@ -51,7 +51,7 @@ def _kb_section() -> dict[str, Any]:
 
     try:
         kb = load_kb()
-    except Exception:  # noqa: BLE001 - the reader must still work with a broken KB (the CLI reports it)
+    except Exception:
         from calcinosis.kb.loader import _data_dir, read_dir
 
         kb_data = read_dir(_data_dir())[0]

@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -87,7 +88,7 @@ def read_dir(path: Path) -> tuple[dict[str, Any], list[str], str, list[str]]:
         names.append(p.name)
         try:
             data[p.stem] = _parse(p.name, raw.decode("utf-8"))
-        except Exception as exc:  # noqa: BLE001 - report every broken file, not only the first
+        except Exception as exc:
             problems.append(f"{p.name}: cannot be parsed: {exc}")
     # references_<area>.yaml files extend references.yaml (one file per knowledge area)
     merged = dict(data.get("references") or {})
@@ -114,7 +115,7 @@ def validate_data(data: dict[str, Any]) -> list[str]:
     for fn in _VALIDATORS:
         try:
             problems.extend(fn(data))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             problems.append(f"validator {fn.__name__} crashed: {exc!r}")
     return problems
 

@@ -42,7 +42,7 @@ def safe_url(url: str) -> str:
     sa = require("sqlalchemy", "registry")
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a message helper must not fail
+    except Exception:
         return "<unparseable URL>"
 
 
@@ -72,7 +72,7 @@ def make_engine(url: str | None = None) -> Any:
     url = url or default_url()
     try:
         parsed = sa.engine.make_url(url)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise InputError(f"not a database URL ({exc})", where="--db", code="BAD_DB_URL",
                          hint="e.g. sqlite:////path/registry.sqlite or postgresql+psycopg://user@host/db") from None
     backend = parsed.get_backend_name()

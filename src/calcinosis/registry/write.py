@@ -302,5 +302,5 @@ class Writer:
 def _default_actor() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name on this system
+    except Exception:
         return "unknown"

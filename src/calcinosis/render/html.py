@@ -39,7 +39,7 @@ def assessment_fragment(a: Assessment) -> str:
     c = a.classification
     e = escape
 
-    def _src(ids) -> str:  # noqa: F811 - links only to sources listed below
+    def _src(ids) -> str:
         return _src_mod(ids, a.sources)
 
     h: list[str] = [f'<section class="cc-assessment" data-type="{e(c.type or "none")}" data-strategy="{e(a.management.strategy)}">']

@@ -50,7 +50,7 @@ class HookRequest(BaseModel):
 
 def _iso_text(v: Any) -> Any:
     if not isinstance(v, (str, _dt.datetime)):
-        raise ValueError("must be an ISO 8601 date-time string")  # noqa: TRY004 - pydantic wants ValueError
+        raise ValueError("must be an ISO 8601 date-time string")
     return v
 
 

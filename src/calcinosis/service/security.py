@@ -64,7 +64,7 @@ def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         raise TokenRejected("not_compact_jws")
     try:
         header, claims = _b64json(parts[0]), _b64json(parts[1])
-    except Exception:  # noqa: BLE001
+    except Exception:
         raise TokenRejected("undecodable") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise TokenRejected("undecodable")
@@ -88,7 +88,7 @@ class JWTVerifier:
 
         try:
             return KeySet.import_key_set(data)
-        except Exception:  # noqa: BLE001
+        except Exception:
             raise TokenRejected("bad_jwks") from None
 
     def _static_keys(self, issuer: Issuer) -> Any:
@@ -115,7 +115,7 @@ class JWTVerifier:
                 r = await client.get(url, headers={"Accept": "application/json"})
                 r.raise_for_status()
                 data = r.json()
-        except Exception:  # noqa: BLE001
+        except Exception:
             raise TokenRejected("jku_fetch_failed") from None
         ks = self._keyset(data)
         self._jku_cache[url] = (now, ks)
@@ -147,7 +147,7 @@ class JWTVerifier:
             claims = jwt.decode(token, keys, algorithms=[alg]).claims
         except JoseError:
             raise TokenRejected("bad_signature") from None
-        except Exception:  # noqa: BLE001 - malformed keys or segments
+        except Exception:
             raise TokenRejected("bad_signature") from None
         return self._check_claims(claims, issuer, audiences, time.time() if now is None else now)
 

@@ -70,7 +70,7 @@ def _read_file(path: Path) -> Any:
 
             return yaml.safe_load(text)
         return json.loads(text)
-    except Exception as exc:  # noqa: BLE001 - any parse error is a bad config file
+    except Exception as exc:
         raise InputError(f"cannot be parsed: {exc}", where=str(path), code="CONFIG_MALFORMED") from None
 
 
