@@ -8,7 +8,7 @@ A third row runs patient-view with JWT verification on (ES256 tokens signed befo
 
     /work/venv/bin/python benchmarks/bench_service.py [--requests 1500] [--concurrency 32]
 
-Prints a Markdown table (throughput, p50, p99, ratio to bare). Results: docs/benchmarks-service.md.
+Prints a Markdown table (throughput, p50, p99, ratio to bare). Results: docs/benchmarks.md.
 """
 
 from __future__ import annotations
