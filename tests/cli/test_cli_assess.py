@@ -153,3 +153,18 @@ def test_hpo_ranking_refines_the_genetic_part():
     d = json.loads(p.stdout)
     assert d["knowledge"]["hpo_release"]
     assert any("GALNT3" in g["genes"] for g in d["genetic"][:3])
+
+
+def test_missing_optional_backend_names_the_extra():
+    code = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] == 'sqlalchemy':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from calcinosis.cli.main import run\n"
+        "sys.exit(run(['registry', 'init', '--db', 'sqlite:///:memory:']))\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1
+    assert "pip install 'calcinosis[registry]'" in p.stderr and "Traceback" not in p.stderr

