@@ -17,7 +17,7 @@ def test_census(kb):
     # Pinned counts: a content change must show up here as a diff (update deliberately).
     assert c["types.types"] == 5
     assert c["mimics.mimics"] == 13
-    assert c["management.plans"] == 23
+    assert c["management.plans"] == 24
     assert c["management.red_flags"] == 8
     assert c["workup.items"] == 16
     assert c["concepts.concepts"] >= 120

@@ -24,6 +24,15 @@ class Candidate:
     subtype_confirmed: bool = False
 
 
+def _gated(entry: dict[str, Any], s: float, ev: Evidence) -> float:
+    """Scale a score down when none of a gate's required concepts is present (the entity's setting)."""
+    gates = entry.get("gate") or []
+    for gate in gates if isinstance(gates, list) else [gates]:
+        if s > 0 and not any(ev.present(c) for c in gate.get("requires_any") or ()):
+            s *= float(gate.get("factor", 0.3))
+    return s
+
+
 def _type_candidate(t: dict[str, Any], ev: Evidence, age: float | None) -> Candidate:
     s, reasons, conf = score(t.get("criteria") or [], ev, age)
     s += float(t.get("base", 0))
@@ -35,6 +44,7 @@ def _type_candidate(t: dict[str, Any], ev: Evidence, age: float | None) -> Candi
         best = None
         for st in scored_subs:
             ss, sr, sc = score(st["criteria"], ev, age)
+            ss = _gated(st, ss, ev)
             if best is None or ss > best[0]:
                 best = (ss, st, sr, sc)
         assert best is not None
@@ -49,10 +59,7 @@ def _type_candidate(t: dict[str, Any], ev: Evidence, age: float | None) -> Candi
             if any(ev.present(c) for c in st.get("when_any") or ()):
                 sub_id, sub_label = st["id"], st.get("label")
                 break
-    gates = t.get("gate") or []
-    for gate in gates if isinstance(gates, list) else [gates]:
-        if not any(ev.present(c) for c in gate.get("requires_any") or ()):
-            s *= float(gate.get("factor", 0.3))
+    s = _gated(t, s, ev)
     return Candidate("type", t["id"], t.get("label", t["id"]), round(s, 3), tuple(reasons), conf,
                      sub_id, sub_label, sub_conf)
 
