@@ -65,3 +65,21 @@ def test_core_imports_no_web_db_or_spark():
 def test_assessment_carries_kb_version_and_hash(kb):
     assert kb.describe()["version"] == kb.data["manifest"]["version"]
     assert len(kb.describe()["hash"]) == 16
+
+
+def test_validation_catches_unknown_concepts_and_strategies(tmp_path):
+    from importlib import resources
+
+    src = resources.files("calcinosis.kb") / "data"
+    dst = tmp_path / "data"
+    shutil.copytree(str(src), dst)
+    types = (dst / "types.yaml").read_text()
+    (dst / "types.yaml").write_text(types.replace("concept: connective_tissue_disease, weight: 5",
+                                                  "concept: connective_tisue_disease, weight: 5", 1))
+    mg = (dst / "management.yaml").read_text()
+    (dst / "management.yaml").write_text(mg.replace("strategy: surgical", "strategy: operate", 1))
+    with pytest.raises(KnowledgeBaseError) as exc:
+        load_kb(dst)
+    problems = exc.value.problems
+    assert any("types[dystrophic].criteria[dys_ctd]: unknown concept 'connective_tisue_disease'" in p for p in problems)
+    assert any("unknown strategy 'operate'" in p for p in problems)
