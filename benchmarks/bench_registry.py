@@ -23,14 +23,17 @@ BIRTH = dt.date(2000, 1, 1)
 TODAY = dt.date(2030, 1, 1)
 
 
-def write_path(url: str, n: int) -> float:
-    """Visits per second through the registry's write path (validation, audit, trajectory, one lesion)."""
+def write_path(url: str, n: int, patients: int = 1) -> float:
+    """Visits per second through the registry's write path (validation, audit, trajectory, one lesion),
+    ``n`` visits spread over ``patients`` patients (each write re-reads its patient's history)."""
     init_registry(url)
     with open_registry(url, today=TODAY, actor="bench") as reg:
-        reg.add_patient(PatientInput("bench-01", birth_date=BIRTH))
+        for p in range(patients):
+            reg.add_patient(PatientInput(f"bench-{p:03d}", birth_date=BIRTH))
         t0 = time.perf_counter()
         for i in range(n):
-            reg.add_visit("bench-01", VisitInput(BIRTH + dt.timedelta(days=i + 1), (LesionInput("back", 6.0, 4.0),)),
+            reg.add_visit(f"bench-{i % patients:03d}",
+                          VisitInput(BIRTH + dt.timedelta(days=i // patients + 1), (LesionInput("back", 6.0, 4.0),)),
                           reassess="never")
         return n / (time.perf_counter() - t0)
 
@@ -97,20 +100,24 @@ def main() -> None:
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as d:
         urls = {"sqlite": (f"sqlite:///{Path(d) / 'reg.sqlite'}", f"sqlite:///{Path(d) / 'bare.sqlite'}",
-                           f"sqlite:///{Path(d) / 'rep.sqlite'}")}
+                           f"sqlite:///{Path(d) / 'rep.sqlite'}", f"sqlite:///{Path(d) / 'spread.sqlite'}")}
         cluster = None
         if pg_bin_dir():
             cluster = TempCluster()
             cluster.start()
             urls["postgresql"] = (cluster.create_database("reg"), cluster.create_database("bare"),
-                                  cluster.create_database("rep"))
+                                  cluster.create_database("rep"), cluster.create_database("spread"))
         try:
-            for name, (reg_url, bare_url, rep_url) in urls.items():
+            for name, (reg_url, bare_url, rep_url, spread_url) in urls.items():
                 bare = bare_inserts(bare_url, args.visits)
                 ours = write_path(reg_url, args.visits)
+                spread = write_path(spread_url, args.visits, patients=max(1, args.visits // 10))
                 init_registry(rep_url)
-                results[name] = {"visits_per_s": round(ours, 1), "bare_inserts_per_s": round(bare, 1),
-                                 "ratio_to_bare": round(ours / bare, 3),
+                results[name] = {"visits_per_s_one_patient": round(ours, 1),
+                                 "visits_per_s_10_per_patient": round(spread, 1),
+                                 "bare_inserts_per_s": round(bare, 1),
+                                 "ratio_to_bare_one_patient": round(ours / bare, 3),
+                                 "ratio_to_bare_10_per_patient": round(spread / bare, 3),
                                  **{k: round(v, 3) for k, v in report_time(rep_url).items()}}
         finally:
             if cluster:
