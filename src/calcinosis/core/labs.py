@@ -76,6 +76,8 @@ def unit_key(unit: str) -> str:
     s = re.sub(r"mm3$", "mm^3", s)
     s = re.sub(r"/(hr|hour|hours|hrs)$", "/h", s)
     s = s.replace("cumm", "mm^3")
+    # old notations: "mg%" and "mg/100 mL" are mg/dL ("mg per cent")
+    s = re.sub(r"^(mg|g|ug|ng)(%|/100ml)$", r"\1/dl", s)
     return s
 
 
@@ -244,6 +246,20 @@ def _lookup(name: str, loinc: str | None, c: _Compiled) -> tuple[str, tuple[str,
     return "none", None
 
 
+def _form_for_unit(hit: tuple[str, str | None], unit: str | None, c: _Compiled) -> tuple[str, str | None]:
+    """The form of the analyte whose units accept ``unit`` (e.g. "FGF23" in RU/mL is the C-terminal
+    assay); the named form itself when it accepts the unit or no other form does."""
+    if not unit:
+        return hit
+    key = unit_key(split_unit(unit)[0])
+    if key in c.forms[hit].units:
+        return hit
+    for other, form in c.forms.items():
+        if other[0] == hit[0] and other != hit and key in form.units:
+            return other
+    return hit
+
+
 def resolve_analyte(name: str, loinc: str | None, kb: Any) -> tuple[str, ...]:
     """Analyte ids for a reported name/LOINC: one id, several for a panel, empty when unrecognised."""
     kind, hit = _lookup(name, loinc, compile_labs(kb))
@@ -355,7 +371,7 @@ def check_labs(labs: Sequence[LabResult], kb: Any) -> list[Issue]:
             continue
         if kind != "analyte":
             continue
-        form = c.forms[hit]  # type: ignore[index]
+        form = c.forms[_form_for_unit(hit, lab.unit, c)]  # type: ignore[arg-type]
         issues.extend(_check_range_text(lab, form))
         if v is None:
             continue
@@ -488,7 +504,7 @@ def read_labs(labs: Sequence[LabResult], age_days: float | None, sex: str | None
         if kind == "panel":
             out.extend(_read_panel(lab, hit, c, age_days, sex, kb))  # type: ignore[arg-type]
         elif kind == "analyte":
-            out.append(_read_one(lab, c.forms[hit], age, sex, kb))  # type: ignore[index]
+            out.append(_read_one(lab, c.forms[_form_for_unit(hit, lab.unit, c)], age, sex, kb))  # type: ignore[arg-type]
         else:
             out.append(_read_unrecognised(lab))
     readings = tuple(out)
