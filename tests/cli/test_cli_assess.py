@@ -168,3 +168,20 @@ def test_missing_optional_backend_names_the_extra():
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 1
     assert "pip install 'calcinosis[registry]'" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_evaluate_leaves_out_a_refused_lab_and_says_so(tmp_path, cases_dir):
+    import shutil
+
+    d = tmp_path / "cases"
+    d.mkdir()
+    shutil.copy(cases_dir / "dev" / "randhawa2018-seed.json", d)
+    obj = json.loads((d / "randhawa2018-seed.json").read_text())
+    obj["labs"][0] = {"analyte": "calcium", "value": -3, "unit": "mg/dL", "reported_as": "value"}
+    (d / "randhawa2018-seed.json").write_text(json.dumps(obj))
+    p = cli("evaluate", str(d), "--expected", str(cases_dir / "dev-expected.json"), "--format", "json")
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(p.stdout)
+    row = rep["rows"][0]
+    assert row["type_ok"] and row["refused_labs"] and "labs[0].value" in p.stderr
+    assert row["strategy"] == "complete_workup"  # calcium now counts as not measured: no watchful waiting

@@ -21,11 +21,17 @@ def evaluate_dir(directory: Path, expected: dict, as_of: str | None = None) -> d
     rows = []
     errors = []
     for path in sorted(directory.glob("*.json")):
+        dropped: list[str] = []
         try:
             f = read_path(path, kb=kb, as_of=as_of)
         except InputError as exc:
-            errors.append({"file": str(path), "error": str(exc)})
-            continue
+            f = _without_refused_labs(path, exc, kb, as_of)
+            if f is None:
+                errors.append({"file": str(path), "error": str(exc)})
+                continue
+            dropped = [str(i) for i in exc.issues]
+            print(f"warning: {path}: refused lab result(s) left out of the evaluation: " + "; ".join(dropped),
+                  file=sys.stderr)
         key = expected.get(f.id) or expected.get(path.stem)
         if key is None:
             errors.append({"file": str(path), "error": f"no answer for id {f.id!r}"})
@@ -44,6 +50,7 @@ def evaluate_dir(directory: Path, expected: dict, as_of: str | None = None) -> d
             "authors_management": key.get("authors_management"),
             "watchful_waiting_unsafe": bool(key.get("watchful_waiting_unsafe")),
             "unsafe_waiting": ww and bool(key.get("watchful_waiting_unsafe")),
+            "refused_labs": dropped,
         })
     n = len(rows)
     sub_rows = [r for r in rows if r["subtype_ok"] is not None]
@@ -63,6 +70,27 @@ def evaluate_dir(directory: Path, expected: dict, as_of: str | None = None) -> d
         "rows": rows,
         "errors": errors,
     }
+
+
+def _without_refused_labs(path: Path, exc: InputError, kb, as_of):
+    """For a case file refused only because of some lab results (impossible value, unknown unit), the case
+    without those results (they count as not measured); None when anything else is wrong."""
+    import re
+
+    from calcinosis.io.read import read_obj
+
+    idx = set()
+    for issue in exc.issues:
+        m = re.search(r"labs\[(\d+)\]", issue.where)
+        if m is None:
+            return None
+        idx.add(int(m.group(1)))
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+        obj["labs"] = [lab for i, lab in enumerate(obj.get("labs") or []) if i not in idx]
+        return read_obj(obj, str(path), kb=kb, as_of=as_of)
+    except (InputError, ValueError, AttributeError, TypeError):
+        return None
 
 
 def render_report(rep: dict) -> str:
