@@ -15,7 +15,18 @@ FORMAT = "calcinosis-case/1"
 MAX_AGE_MONTHS = 130 * 12
 DAYS_PER_MONTH = 30.4375
 
-_BOOL_WORDS = {"true": True, "yes": True, "false": False, "no": False}
+_BOOL_WORDS = {"true": True, "yes": True, "y": True, "present": True, "false": False, "no": False, "n": False,
+               "absent": False}
+_UNKNOWN_WORDS = {"", "unknown", "null", "none", "not reported", "not stated", "n/a", "na", "nr", "unspecified",
+                  "not known", "undetermined"}
+_REPORTED_AS = {
+    "value": "value", "normal": "normal", "high": "high", "low": "low", "abnormal": "abnormal",
+    "positive": "positive", "negative": "negative",
+    # synonyms as reports word them
+    "elevated": "high", "raised": "high", "increased": "high", "above normal": "high",
+    "decreased": "low", "reduced": "low", "below normal": "low", "within normal limits": "normal",
+    "wnl": "normal", "unremarkable": "normal", "detected": "positive", "not detected": "negative",
+}
 
 
 class _Collector:
@@ -46,6 +57,8 @@ def _opt_bool(c: _Collector, obj: dict, key: str, field: str) -> bool | None:
         return v
     if isinstance(v, str) and v.strip().lower() in _BOOL_WORDS:
         return _BOOL_WORDS[v.strip().lower()]
+    if isinstance(v, str) and v.strip().lower() in _UNKNOWN_WORDS:
+        return None
     c.err(field, f"must be true, false or null, got {v!r}")
     return None
 
@@ -98,9 +111,7 @@ def read_case(obj: Any, src: str = "<input>") -> Findings:
         cid = "case"
     age_m = _opt_num(c, obj, "age_months", "age_months", 0, MAX_AGE_MONTHS, "age")
     onset_m = _opt_num(c, obj, "onset_age_months", "onset_age_months", 0, MAX_AGE_MONTHS, "age at onset")
-    if age_m is not None and onset_m is not None and onset_m > age_m + 0.5:
-        c.err("onset_age_months", f"onset ({onset_m:g} months) is after the age at presentation ({age_m:g})",
-              code="IMPOSSIBLE_VALUE")
+    # An onset after the age at presentation is possible (lesions that appear during follow-up): kept as given.
     sex_raw = obj.get("sex")
     sex: str | None = None
     if sex_raw is not None:
@@ -109,7 +120,7 @@ def read_case(obj: Any, src: str = "<input>") -> Findings:
             sex = "female"
         elif s in ("male", "m", "boy", "man"):
             sex = "male"
-        elif s in ("unknown", "", "other", "not reported"):
+        elif s in _UNKNOWN_WORDS or s in ("other", "intersex", "indeterminate", "ambiguous"):
             sex = None
         else:
             c.err("sex", f"unknown sex {sex_raw!r}", "use \"female\", \"male\" or null")
@@ -192,11 +203,11 @@ def read_case(obj: Any, src: str = "<input>") -> Findings:
                 c.err(f"{where}.reported_as", "must be a string")
                 rep = None
             else:
-                rep = rep.strip().lower()
-                if rep not in ("value", "normal", "high", "low", "abnormal", "positive", "negative"):
-                    c.err(f"{where}.reported_as", f"unknown value {rep!r}",
+                word = rep.strip().lower()
+                rep = _REPORTED_AS.get(word)
+                if rep is None and word not in _UNKNOWN_WORDS:
+                    c.err(f"{where}.reported_as", f"unknown value {word!r}",
                           "use value, normal, high, low, abnormal, positive or negative")
-                    rep = None
         unit = lab.get("unit")
         if unit is not None and not isinstance(unit, str):
             c.err(f"{where}.unit", "must be a string or null")
