@@ -11,6 +11,7 @@ from typing import Any
 from calcinosis.core import evidence as _evidence
 from calcinosis.core.classify import candidates, classify
 from calcinosis.core.differential import differential
+from calcinosis.core.genetic import genetic_differential
 from calcinosis.core.labs import read_labs
 from calcinosis.core.model import Assessment, Findings
 from calcinosis.core.plan import make_plan
@@ -51,13 +52,7 @@ def assess(findings: Findings, kb: Any, *, as_of: str | date | None = None, rank
     missing = missing_workup(f, ev, readings, kb, c.type, c.subtype)
     plan = make_plan(f, ev, c, missing, kb)
     diff = differential(f, mimics, kb, c.subtype if c.type == "mimic" else None)
-    genetic: tuple[Any, ...] = ()
-    try:
-        from calcinosis.core.genetic import genetic_differential
-    except ImportError:  # pragma: no cover
-        genetic_differential = None  # type: ignore[assignment]
-    if genetic_differential is not None:
-        genetic = tuple(genetic_differential(f, ev, readings, kb, ranking=ranking) or ())
+    genetic = tuple(genetic_differential(f, ev, readings, kb, ranking=ranking) or ())
     patient = {
         "age_days": None if f.age_days is None else round(f.age_days, 1),
         "age_months": None if f.age_days is None else round(f.age_days / 30.4375, 2),

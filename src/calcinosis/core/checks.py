@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from calcinosis.core.labs import check_labs
 from calcinosis.core.model import Findings
 from calcinosis.errors import Issue
 
@@ -18,9 +19,5 @@ def check_findings(f: Findings, kb: Any) -> list[Issue]:
                             f"{src}: age", "ages run from 0 to 130 years"))
     if f.onset_age_days is not None and not (0 <= f.onset_age_days <= MAX_AGE_DAYS):
         issues.append(Issue("error", "IMPOSSIBLE_VALUE", "impossible age at onset", f"{src}: onset_age", None))
-    try:
-        from calcinosis.core.labs import check_labs
-    except ImportError:  # pragma: no cover - during development only
-        return issues
     issues.extend(check_labs(f.labs, kb))
     return issues

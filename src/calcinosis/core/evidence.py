@@ -322,13 +322,10 @@ def extract(f: Findings, readings: Iterable[LabReading] = (), derived: Iterable[
         elif "from_concept" in rule:
             src = facts.get(rule["from_concept"])
             if src is not None and (rule["concept"] not in facts or src.present):
-                if src.present or rule["concept"] not in facts:
-                    put(rule["concept"], src.present, src.evidence)
+                put(rule["concept"], src.present, src.evidence)
     # connective tissue disease named only in its own field
     if f.history.connective_tissue_disease and "connective_tissue_disease" not in facts:
         put("connective_tissue_disease", True, (f'connective tissue disease: "{f.history.connective_tissue_disease}"',))
-    if f.history.prior_injection_or_infusion and "injection_site" not in facts:
-        pass
 
     # labs
     for rule in lex.lab_concepts:

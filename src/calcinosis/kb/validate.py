@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+# One validator module per knowledge area; importing them registers their validators.
+from calcinosis.kb import validate_core, validate_fhir, validate_genetic, validate_labs  # noqa: F401
 from calcinosis.kb.loader import validator
 
 REQUIRED_FILES = ("manifest", "references")
-
-# Modules that register more validators (one per knowledge area); missing ones are skipped.
-_EXTRA_VALIDATOR_MODULES = (
-    "calcinosis.kb.validate_core",
-    "calcinosis.kb.validate_labs",
-    "calcinosis.kb.validate_genetic",
-    "calcinosis.kb.validate_fhir",
-)
-for _m in _EXTRA_VALIDATOR_MODULES:
-    try:
-        importlib.import_module(_m)
-    except ModuleNotFoundError as exc:
-        if exc.name != _m:
-            raise
 
 
 @validator
