@@ -48,11 +48,14 @@ def missing_workup(f: Findings, ev: Evidence, readings: tuple[LabReading, ...], 
     return tuple(out)
 
 
-def not_measured(readings: tuple[LabReading, ...], kb: Any) -> tuple[str, ...]:
-    """Labels of the core laboratory tests that were not reported at all (unknown is not normal)."""
+def not_measured(readings: tuple[LabReading, ...], kb: Any,
+                 missing: tuple[WorkupItem, ...] = ()) -> tuple[str, ...]:
+    """Labels of the laboratory tests not reported at all (unknown is not normal): the core set, and any
+    other test the missing work-up asks for."""
+    wanted = set(kb.data["workup"].get("core_labs") or ()) | {w.id for w in missing}
     out = []
     for item in kb.data["workup"]["items"]:
-        if item.get("kind") != "lab" or "when_all" in item or item["id"] == "ionised_calcium_monitoring":
+        if item.get("kind") != "lab" or item["id"] not in wanted:
             continue
         analytes = set(item.get("analytes") or ())
         if not any(r.analyte in analytes for r in readings):

@@ -143,7 +143,11 @@ def _check_concepts(data: dict[str, Any], known: set[str]) -> list[str]:
 def _check_workup(data: dict[str, Any], known: set[str], entities: set[str]) -> list[str]:
     out: list[str] = []
     analytes = {a.get("id") for a in (data.get("analytes") or {}).get("analytes") or []}
-    for item in (data.get("workup") or {}).get("items") or []:
+    items = (data.get("workup") or {}).get("items") or []
+    ids = {i.get("id") for i in items}
+    out += [f"workup.yaml: core_labs: unknown item '{x}'" for x in (data.get("workup") or {}).get("core_labs") or []
+            if x not in ids]
+    for item in items:
         w = f"workup.yaml: items[{item.get('id')}]"
         for key in ("label", "why", "would_change"):
             if not item.get(key):
