@@ -110,9 +110,7 @@ def _read_lesion(ctx: Ctx, acc: Acc, cond: dict, label: str, text: str | None,
 
 def read_family_history(ctx: Ctx, acc: Acc, fmh: dict, label: str) -> None:
     m = ctx.maps
-    status = norm(fmh.get("status") or "")
-    if status in m.fmh_ignored:
-        ctx.note(label, f"status {status}; ignored")
+    if ctx.skipped_status(fmh, m.fmh_ignored, label):
         return
     relative = cc_text(fmh.get("relationship")) or "relative"
     conditions = [c for c in fmh.get("condition") or () if isinstance(c, dict)]
@@ -146,9 +144,7 @@ def _routes(res: dict) -> list[Any]:
 
 def read_medication(ctx: Ctx, acc: Acc, res: dict, label: str, resolve) -> None:
     m = ctx.maps
-    status = norm(res.get("status") or "")
-    if status in m.med_ignored:
-        ctx.note(label, f"status {status}; ignored")
+    if ctx.skipped_status(res, m.med_ignored, label):
         return
     concept = res.get("medicationCodeableConcept")
     ref = res.get("medicationReference")
@@ -183,9 +179,7 @@ def read_medication(ctx: Ctx, acc: Acc, res: dict, label: str, resolve) -> None:
 
 def read_procedure(ctx: Ctx, acc: Acc, proc: dict, label: str) -> None:
     m = ctx.maps
-    status = norm(proc.get("status") or "")
-    if status in m.proc_ignored:
-        ctx.note(label, f"status {status}; ignored")
+    if ctx.skipped_status(proc, m.proc_ignored, label):
         return
     name = cc_label(m, proc.get("code"))
     if not name:

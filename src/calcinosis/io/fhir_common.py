@@ -40,6 +40,14 @@ class Ctx:
     def note(self, label: str, message: str) -> None:
         self.notes.append(f"{label}: {message}")
 
+    def skipped_status(self, resource: dict, ignored: Any, label: str) -> bool:
+        """True (and a note) when the resource's status is one the mapping says to ignore."""
+        status = norm(resource.get("status") or "")
+        if status in ignored:
+            self.note(label, f"status {status}; ignored")
+            return True
+        return False
+
     def raise_if_issues(self) -> None:
         if self.issues:
             first = self.issues[0]

@@ -164,9 +164,7 @@ def _categories(obs: dict) -> set[str]:
 
 def read_observation(ctx: Ctx, acc: Acc, obs: dict, label: str) -> None:
     m = ctx.maps
-    status = norm(obs.get("status") or "")
-    if status in m.obs_ignored:
-        ctx.note(label, f"status {status}; ignored")
+    if ctx.skipped_status(obs, m.obs_ignored, label):
         return
     name = cc_text(obs.get("code"))
     cs = codings(m, obs.get("code"))
@@ -252,9 +250,7 @@ def report_kind(ctx: Ctx, report: dict) -> str | None:
 
 def read_report(ctx: Ctx, acc: Acc, report: dict, label: str) -> None:
     m = ctx.maps
-    status = norm(report.get("status") or "")
-    if status in m.report_ignored:
-        ctx.note(label, f"status {status}; ignored")
+    if ctx.skipped_status(report, m.report_ignored, label):
         return
     kind = report_kind(ctx, report)
     if kind is None:
