@@ -136,3 +136,60 @@ def test_result_is_repeatable_and_json_serialisable(kb):
     assert a1 == a2
     json.dumps(a1)
     assert a1["knowledge"]["version"] and len(a1["knowledge"]["hash"]) == 16
+
+
+@pytest.mark.parametrize("histology,present", [
+    ("cyst lined by squamous epithelium, no shadow cells", False),
+    ("basaloid cells and shadow cells", True),
+])
+def test_pilomatricoma_histology_negation(kb, histology, present):
+    f = read_case(case(histology=histology), "t.json")
+    assert extract(f, (), (), kb).value("dx_pilomatricoma") is present
+
+
+def test_fgf23_lab_is_not_a_familial_tumoral_calcinosis_mention(kb):
+    labs = SEED["labs"] + [{"analyte": "intact FGF23", "value": None, "unit": None, "reported_as": "high"}]
+    ev = extract(read_case(case(labs=labs), "t.json"), (), (), kb)
+    assert not ev.present("familial_tumoral_calcinosis")
+    ev = extract(read_case(case(history={"other_conditions": ["homozygous GALNT3 mutation"]}), "t.json"), (), (), kb)
+    assert ev.present("familial_tumoral_calcinosis")
+
+
+def test_familial_tumoral_calcinosis_with_raised_phosphate_and_calcium_stays_idiopathic(kb):
+    # KL (klotho) tumoral calcinosis: hyperphosphataemia, hypercalcaemia and raised PTH are the disease itself.
+    labs = [{"analyte": "phosphate", "value": 6.8, "unit": "mg/dL", "reported_as": "high"},
+            {"analyte": "calcium", "value": 10.9, "unit": "mg/dL", "reported_as": "high"},
+            {"analyte": "PTH", "value": 120, "unit": "pg/mL", "reported_as": "high"}]
+    obj = case(age_months=156, labs=labs, lesion_sites=["heel"],
+               history={"other_conditions": ["homozygous KLOTHO missense mutation"]})
+    a = run(kb, obj)
+    assert a.classification.type == "idiopathic" and a.classification.subtype == "tumoral_calcinosis"
+    assert a.management.strategy != "watchful_waiting"
+    # without the familial diagnosis the same labs read as metastatic
+    obj["history"] = {"other_conditions": []}
+    assert run(kb, obj).classification.type == "metastatic"
+
+
+def test_calcified_pilar_cyst_is_dystrophic_with_a_cyst_subtype(kb):
+    obj = case(age_months=600, lesion_sites=["scalp"], lesion_count=1,
+               lesion_description="firm mobile nodule of the scalp",
+               histology="trichilemmal cyst with dystrophic calcification of the keratin content", labs=[])
+    c = run(kb, obj).classification
+    assert c.type == "dystrophic" and "cyst" in (c.subtype_label or "")
+
+
+def test_nonuraemic_calciphylaxis_in_liver_disease_without_biopsy(kb):
+    obj = case(age_months=588, lesion_sites=["thighs"], painful=True, ulcerated=True, labs=[], histology=None,
+               lesion_description="very painful retiform purpura with necrotic ulcers and livedo racemosa",
+               history={"renal_failure": False, "other_conditions": ["alcoholic liver cirrhosis"]})
+    a = run(kb, obj)
+    assert a.classification.type == "calciphylaxis"
+    assert a.management.strategy != "watchful_waiting"
+
+
+def test_calcium_heparin_injection_is_recognised_from_text(kb):
+    obj = case(age_months=888, lesion_sites=["abdominal wall"], lesion_description="firm nodules at injection points",
+               history={"prior_injection_or_infusion": "subcutaneous nadroparin calcium (Fraxiparine)"})
+    ev = extract(read_case(obj, "t.json"), (), (), kb)
+    assert ev.present("calcium_agent_exposure") and ev.present("injection_site")
+    assert run(kb, obj).classification.type == "iatrogenic"
