@@ -1,10 +1,14 @@
 """Benchmark: CDS Hooks patient-view vs a bare Starlette JSON endpoint, side by side in one run.
 
-Both servers run under uvicorn in a subprocess with the same settings (1 process, log level warning, no
-access log) on 127.0.0.1; 32 concurrent httpx async clients send a bounded number of requests to each.
-The patient-view body carries a realistic prefetch of ~40 FHIR resources (a published dialysis patient's
-chart, /work/shared/cases/dev-fhir/timmis2010-calciphylaxis-17y.json, plus serial laboratory results).
-A third row runs patient-view with JWT verification on (ES256 tokens signed before the clock starts).
+Every server runs under uvicorn in a subprocess with the same settings (log level warning, no access log) on
+127.0.0.1, with 1 or 2 worker processes; each patient-view row is compared with the bare endpoint run with the
+same number of workers. 32 concurrent httpx async clients (one keep-alive connection each) send a bounded
+number of requests. The patient-view body carries a realistic prefetch of ~40 FHIR resources (a published
+dialysis patient's chart, /work/shared/cases/dev-fhir/timmis2010-calciphylaxis-17y.json, plus serial
+laboratory results). "A new chart each request": every resource id and the patient id differ from one request
+to the next, so nothing is reused. Other rows: full FHIR R4 model validation on (``fhir_validate: true``); the
+same chart repeated (the result cache answers); the same with JWT verification (ES256 tokens signed before the
+clock starts).
 
     /work/venv/bin/python benchmarks/bench_service.py [--requests 1500] [--concurrency 32]
 
@@ -35,7 +39,6 @@ CASE = Path(os.environ.get("CALCINOSIS_CASES", "/work/shared/cases")) / "dev-fhi
 ISS = "https://ehr.bench.example"
 
 BARE = """
-import sys, uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -45,7 +48,6 @@ async def hook(request):
     return JSONResponse(BODY)
 app = Starlette(routes=[Route("/cds-services/calcinosis-cutis", hook, methods=["POST"]),
                         Route("/cds-services", lambda r: JSONResponse({"services": []}))])
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 """
 
 
@@ -87,13 +89,19 @@ CHART_MARK = b"chart-variant-0000"
 
 
 def body_template(pid: str, pre: dict) -> tuple[bytes, bytes]:
-    """The request body with a hookInstance marker; one Observation id carries CHART_MARK, which the cold
-    runs replace per request so that every request is a different chart (no reuse of results)."""
-    pre = copy.deepcopy(pre)
-    pre["observations"]["entry"][-1]["resource"]["id"] = CHART_MARK.decode()
+    """The request body with a hookInstance marker; every resource id and the patient id carry CHART_MARK,
+    which the "new chart" runs replace per request so that every request is another patient's chart."""
+    mark = CHART_MARK.decode()
+    text = json.dumps(pre)
+    ids = {pid} | {e["resource"]["id"] for v in pre.values() if isinstance(v, dict) and "entry" in v
+                   for e in v["entry"]}
+    for rid in sorted(ids, key=len, reverse=True):
+        text = text.replace(f'"{rid}"', f'"{rid}-{mark}"').replace(f'/{rid}"', f'/{rid}-{mark}"')
+    pre = json.loads(text)
     marker = "00000000-0000-4000-8000-000000000000"
     raw = json.dumps({"hook": "patient-view", "hookInstance": marker,
-                      "context": {"userId": "Practitioner/bench", "patientId": pid}, "prefetch": pre}).encode()
+                      "context": {"userId": "Practitioner/bench", "patientId": f"{pid}-{mark}"},
+                      "prefetch": pre}).encode()
     return raw, marker.encode()
 
 
@@ -108,7 +116,7 @@ def start(cmd: list[str], port: int, env: dict) -> subprocess.Popen:
                 return proc
         except httpx.HTTPError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode())
+                raise RuntimeError(proc.stderr.read().decode()) from None
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("server did not start")
@@ -179,6 +187,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=1500)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--only", nargs="*", help="run only the rows whose label contains one of these words "
+                                              "(and the bare rows)")
     args = ap.parse_args()
     from joserfc.jwk import ECKey, KeySet
 
@@ -187,41 +197,59 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="calcinosis-bench-"))
     env = {**os.environ, "XDG_DATA_HOME": str(tmp)}
     key = ECKey.generate_key("P-256", parameters={"kid": "bench"}, private=True)
+    (tmp / "bench_bare.py").write_text(BARE)
     rows = []
-    runs = ("bare Starlette (fixed JSON)", "patient-view, a new chart each request (--dev)",
-            "patient-view, repeated chart (--dev, result reused)", "patient-view, repeated chart + JWT (ES256)")
-    for label in runs:
+    # (label, server, workers, settings file content or None, new chart each request?, JWT?)
+    runs = [("bare Starlette (fixed JSON)", "bare", 1, None, False, False),
+            ("patient-view, a new chart each request (--dev)", "cds", 1, None, True, False),
+            ("patient-view, a new chart each request, full FHIR R4 validation (--dev)", "cds", 1,
+             {"fhir_validate": True}, True, False),
+            ("bare Starlette (fixed JSON), 2 workers", "bare", 2, None, False, False),
+            ("patient-view, a new chart each request (--dev), 2 workers", "cds", 2, None, True, False),
+            ("patient-view, a new chart each request, full FHIR R4 validation (--dev), 2 workers", "cds", 2,
+             {"fhir_validate": True}, True, False),
+            ("patient-view, repeated chart (--dev, result reused), 2 workers", "cds", 2, None, False, False),
+            ("patient-view, a new chart each request + JWT (ES256), 2 workers", "cds", 2, {}, True, True)]
+    if args.only:
+        runs = [r for r in runs if r[1] == "bare" or any(w in r[0] for w in args.only)]
+    for label, server, workers, conf, cold, jwt in runs:
         port = free_port()
         tokens = None
-        if label.startswith("bare"):
-            cmd = [sys.executable, "-c", BARE, str(port)]
-        elif "JWT" in label:
-            cfg = tmp / "svc.json"
-            cfg.write_text(json.dumps({"public_url": f"http://127.0.0.1:{port}", "issuers": [
-                {"iss": ISS, "jwks": KeySet([key]).as_dict(private=False)}]}))
-            cmd = [sys.executable, "-c", "from calcinosis.cli.main import run; run()", "serve", "--config", str(cfg),
-                   "--port", str(port)]
-            tokens = make_tokens(key, args.requests + args.warmup,
-                                 f"http://127.0.0.1:{port}/cds-services/calcinosis-cutis")
+        if server == "bare":
+            cmd = [sys.executable, "-m", "uvicorn", "bench_bare:app", "--app-dir", str(tmp), "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
         else:
-            cmd = [sys.executable, "-c", "from calcinosis.cli.main import run; run()", "serve", "--dev", "--port",
-                   str(port)]
+            cmd = [sys.executable, "-c", "from calcinosis.cli.main import run; run()", "serve", "--port", str(port),
+                   "--workers", str(workers)]
+            conf = dict(conf or {})
+            if jwt:
+                conf.update({"public_url": f"http://127.0.0.1:{port}", "issuers": [
+                    {"iss": ISS, "jwks": KeySet([key]).as_dict(private=False)}]})
+                tokens = make_tokens(key, args.requests + args.warmup,
+                                     f"http://127.0.0.1:{port}/cds-services/calcinosis-cutis")
+            else:
+                cmd.append("--dev")
+            if conf:
+                cfg = tmp / f"svc-{port}.json"
+                cfg.write_text(json.dumps(conf))
+                cmd += ["--config", str(cfg)]
         proc = start(cmd, port, env)
         try:
             res = asyncio.run(load(f"http://127.0.0.1:{port}/cds-services/calcinosis-cutis", template, marker,
-                                   args.requests, args.concurrency, tokens, args.warmup, "new chart" in label))
+                                   args.requests, args.concurrency, tokens, args.warmup, cold))
         finally:
             stop(proc)
-        rows.append((label, res))
-    bare = rows[0][1]["rps"]
+        rows.append((label, server, workers, res))
+    bare = {w: r["rps"] for _, srv, w, r in rows if srv == "bare"}
     print(f"\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; date {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"prefetch: {n_res} FHIR resources, {len(template) / 1024:.1f} KiB body; {args.requests} timed requests "
           f"after {args.warmup} warm-up, {args.concurrency} concurrent clients, loopback\n")
-    print("| server | requests/s | p50 ms | p99 ms | throughput vs bare | statuses |")
-    print("|---|---:|---:|---:|---:|---|")
-    for label, r in rows:
-        print(f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rps'] / bare:.2f} | "
+    print("| server | workers | requests/s | p50 ms | p99 ms | throughput vs bare (same workers) | statuses |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for label, _srv, w, r in rows:
+        ratio = r["rps"] / bare[w] if w in bare else float("nan")
+        print(f"| {label} | {w} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {ratio:.2f} | "
               f"{r['statuses']} |")
 
 

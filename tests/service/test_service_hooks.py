@@ -189,15 +189,25 @@ def test_signed_call_end_to_end(settings_secure, kb, keys):
         assert card["source"]["url"] == f"{PUBLIC_URL}/about"
 
 
-def test_identical_chart_reuses_the_assessment_changed_chart_does_not(client_dev):
+def test_identical_chart_reuses_the_assessment_changed_chart_does_not(client_dev, monkeypatch):
+    from calcinosis.service.pipeline import ResultCache
+
     st = client_dev.app.state
+    monkeypatch.setattr(st, "results", ResultCache(300))  # other tests may have sent this chart already
+    reads = []
+    real = st.engine.read_resources
+    monkeypatch.setattr(st.engine, "read_resources", lambda *a, **k: reads.append(1) or real(*a, **k))
     pid, pre = prefetch_from_bundle(load_bundle("timmis2010-calciphylaxis-17y"))
     a = one_card(client_dev.post(URL, json=hook_request(pid, pre)))
-    key = st.results.key(pid, pre, st.engine.as_of(), st.engine.kb.content_hash)
-    cached = st.results.get(key)
-    assert cached is not None
-    b = one_card(client_dev.post(URL, json=hook_request(pid, pre)))
-    assert st.results.get(key) is cached and b["summary"] == a["summary"] and b["uuid"] != a["uuid"]
+    # the same chart under another hookInstance and access token: read once, assessed once
+    b = one_card(client_dev.post(URL, json=hook_request(
+        pid, pre, fhirServer="https://ehr.example.org/fhir",
+        fhirAuthorization={"access_token": "tok-" + "x" * 20, "token_type": "Bearer",
+                                     "expires_in": 300, "scope": "patient/*.read", "subject": "cds"})))
+    assert len(reads) == 1 and b["summary"] == a["summary"] and b["uuid"] != a["uuid"]
     changed = copy.deepcopy(pre)
-    changed["conditions"]["entry"] = []  # the chart changed: a new key, a fresh assessment
-    assert st.results.key(pid, changed, st.engine.as_of(), st.engine.kb.content_hash) != key
+    changed["conditions"]["entry"] = []  # the chart changed: a fresh assessment
+    assert client_dev.post(URL, json=hook_request(pid, changed)).status_code == 200
+    assert len(reads) == 2
+    # another patient id with the same resources is never served from the cache
+    assert client_dev.post(URL, json=hook_request("someone-else", pre)).status_code == 422

@@ -28,6 +28,9 @@ def register(app: typer.Typer) -> None:
         dev: Annotated[bool, typer.Option("--dev", help="Development mode: NO JWT verification.")] = False,
         db: Annotated[str | None, typer.Option("--db", help="Registry database URL (shows timelines).")] = None,
         config: Annotated[Path | None, typer.Option("--config", help="Settings file (JSON or YAML).")] = None,
+        workers: Annotated[int | None, typer.Option(
+            min=1, max=64, help="Worker processes (default 1, or the config's 'workers'); one per core serves "
+                                "more charts per second.")] = None,
     ) -> None:
         from calcinosis.errors import require
 
@@ -48,6 +51,31 @@ def register(app: typer.Typer) -> None:
         if not dev and not settings.public_url:
             print("warning: public_url not set; the JWT audience is taken from the request's Host header.",
                   file=sys.stderr)
-        app = create_app(settings)
-        print(f"calcinosis service on http://{host}:{port}/ (CDS Hooks discovery: /cds-services)", file=sys.stderr)
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        n = workers or settings.workers
+        print(f"calcinosis service on http://{host}:{port}/ (CDS Hooks discovery: /cds-services), "
+              f"{n} worker process{'es' if n > 1 else ''}", file=sys.stderr)
+        if n == 1:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+            return
+        from calcinosis.errors import InputError
+        from calcinosis.service.app import SETTINGS_ENV, settings_to_env
+        from calcinosis.service.shared import make_state_dir, remove_state_dir
+        from calcinosis.service.workers import check_port, reuseport_supported, run_workers
+
+        create_app(settings)  # refuse a bad setting here, once, before the workers start
+        if reuseport_supported() and (why := check_port(host, port)):
+            raise InputError(why, where="--port", code="PORT_UNAVAILABLE")
+        state = make_state_dir()
+        env = {SETTINGS_ENV: settings_to_env(str(config) if config else None, {
+            "dev": dev or None, "db_url": db, "workers": n, "state_dir": str(state)})}
+        try:
+            if reuseport_supported():
+                run_workers(host, port, n, env)
+            else:  # pragma: no cover - not Linux: uvicorn's workers (one shared socket)
+                import os
+
+                os.environ.update(env)
+                uvicorn.run("calcinosis.service.app:app_from_env", factory=True, workers=n, host=host, port=port,
+                            log_level="warning", access_log=False)
+        finally:
+            remove_state_dir(state)

@@ -234,50 +234,61 @@ def _quote(label: str, text: str, start: int, end: int) -> str:
     return f'{label}: "{snippet}"'
 
 
+_MEMO_MAX = 100_000  # memoised texts per knowledge base; cleared when full
+
+
+def _text_hits(lex: Lexicon, group: str, label: str, text: str) -> tuple[tuple[int, bool, str], ...]:
+    """(concept index, affirmed?, quote) for every concept mention in one text, by concept then position.
+    A pure function of the lexicon and the text, so :func:`extract` memoises it (a chart's coded displays,
+    lab names and notes recur from patient to patient)."""
+    hits: list[tuple[int, bool, str]] = []
+    idx = lex.key_index
+    for ci in sorted({ci for k in _text_keys(text, lex.short_keys) for ci in idx.get(k, ())}):
+        c = lex.concepts[ci]
+        if group not in c.fields:
+            continue
+        absent = list(c.absent_rx.finditer(text)) if c.absent_rx is not None else []
+        hits.extend((ci, False, _quote(label, text, a.start(), a.end())) for a in absent)
+        if c.rx is None:
+            continue
+        for m in c.rx.finditer(text):
+            if any(a.start() <= m.start() < a.end() for a in absent):
+                continue
+            pol = _polarity(lex, text, m.start(), m.end())
+            if pol is not None:
+                hits.append((ci, pol, _quote(label, text, m.start(), m.end())))
+    return tuple(hits)
+
+
 def extract(f: Findings, readings: Iterable[LabReading] = (), derived: Iterable[DerivedValue] = (),
             kb: Any = None) -> Evidence:
     """Concept facts from the input's text, coded fields, structured booleans, labs, age and size."""
     lex = lexicon(kb)
-    pos: dict[str, list[str]] = {}
-    neg: dict[str, list[str]] = {}
     texts = _texts(f)
     denied = [t.lower() for t in f.denied]
-    todo: dict[int, list[int]] = {}  # concept index -> indexes of texts worth matching
-    idx = lex.key_index
-    for ti, (_g, _l, t) in enumerate(texts):
-        for k in _text_keys(t, lex.short_keys):
-            for ci in idx.get(k, ()):
-                lst = todo.setdefault(ci, [])
-                if not lst or lst[-1] != ti:
-                    lst.append(ti)
+    pos_by: dict[int, list[str]] = {}  # concept index -> quotes, in text order
+    neg_by: dict[int, list[str]] = {}
+    memo = kb.cache.setdefault("text_hits", {})
+    for key in texts:
+        hits = memo.get(key)
+        if hits is None:
+            if len(memo) >= _MEMO_MAX:
+                memo.clear()
+            hits = memo[key] = _text_hits(lex, *key)
+        for ci, present, quote in hits:
+            (pos_by if present else neg_by).setdefault(ci, []).append(quote)
     if denied:
-        for k in _text_keys(" ".join(denied), lex.short_keys):
-            for ci in idx.get(k, ()):
-                todo.setdefault(ci, [])
-    for ci in sorted(todo):
-        c = lex.concepts[ci]
-        for ti in todo[ci]:
-            group, label, text = texts[ti]
-            if group not in c.fields:
-                continue
-            if c.absent_rx is not None:
-                for m in c.absent_rx.finditer(text):
-                    neg.setdefault(c.id, []).append(_quote(label, text, m.start(), m.end()))
-            if c.rx is None:
-                continue
-            for m in c.rx.finditer(text):
-                if c.absent_rx is not None and any(
-                        a.start() <= m.start() < a.end() for a in c.absent_rx.finditer(text)):
-                    continue
-                pol = _polarity(lex, text, m.start(), m.end())
-                if pol is True:
-                    pos.setdefault(c.id, []).append(_quote(label, text, m.start(), m.end()))
-                elif pol is False:
-                    neg.setdefault(c.id, []).append(_quote(label, text, m.start(), m.end()))
-        if c.rx is not None and denied:
-            for d in denied:
-                if c.rx.search(d):
-                    neg.setdefault(c.id, []).append(f'denied: "{d}"')
+        for ci in sorted({ci for k in _text_keys(" ".join(denied), lex.short_keys) for ci in lex.key_index.get(k, ())}):
+            rx = lex.concepts[ci].rx
+            if rx is not None:
+                for d in denied:
+                    if rx.search(d):
+                        neg_by.setdefault(ci, []).append(f'denied: "{d}"')
+    pos: dict[str, list[str]] = {}
+    neg: dict[str, list[str]] = {}
+    for by, out in ((neg_by, neg), (pos_by, pos)):
+        for ci in sorted(by):
+            out.setdefault(lex.concepts[ci].id, []).extend(by[ci])
     # coded facts
     for code in f.hpo_present:
         for cid in lex.by_code.get(f"hpo:{code}".lower(), ()):

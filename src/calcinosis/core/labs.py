@@ -437,8 +437,23 @@ def _unit_hint(form: _Form) -> str:
 # read_labs
 # ---------------------------------------------------------------------------------------------
 
+_PICKED_MAX = 50_000  # memoised (analyte, age, sex) choices per knowledge base; cleared when full
+
+
 def pick_interval(analyte: str, age_days: float | None, sex: str | None, kb: Any) -> tuple[Interval | None, str | None]:
-    """The knowledge-base interval (in SI) for this age and sex, or (None, why not)."""
+    """The knowledge-base interval (in SI) for this age and sex, or (None, why not). A pure function of its
+    arguments, memoised per knowledge base (serial results of one patient ask the same question)."""
+    memo = kb.cache.setdefault("picked_intervals", {})
+    key = (analyte, age_days, sex)
+    hit = memo.get(key)
+    if hit is None:
+        if len(memo) >= _PICKED_MAX:
+            memo.clear()
+        hit = memo[key] = _pick_interval(analyte, age_days, sex, kb)
+    return hit
+
+
+def _pick_interval(analyte: str, age_days: float | None, sex: str | None, kb: Any) -> tuple[Interval | None, str | None]:
     c = compile_labs(kb)
     rows = c.intervals.get(analyte)
     if not rows:

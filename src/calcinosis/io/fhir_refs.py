@@ -120,6 +120,8 @@ class Record:
 
     def check_references(self, entry: Entry) -> None:
         """Every ``urn:`` reference must be an entry's fullUrl and every ``#id`` a contained resource."""
+        if not _has_local_reference(entry.resource):
+            return  # the common case (relative references only): no paths to build
         for path, ref in _references(entry.resource, ""):
             if ref.startswith("urn:") and ref not in self.by_url:
                 self.ctx.error(entry.label, path, f"dangling reference {ref!r}: no entry has this fullUrl",
@@ -178,6 +180,23 @@ class Record:
         kind = "another patient" if (self.relative(ref) or "").startswith("Patient/") else "not a patient"
         self.ctx.note(e.label, f"its subject is {kind}, not this record's patient; ignored")
         return False
+
+
+def _has_local_reference(node: Any) -> bool:
+    """True when some ``reference`` under ``node`` (contained resources excepted) starts with urn: or #."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            for k, v in n.items():
+                if type(v) is str:
+                    if k == "reference" and v.startswith(("urn:", "#")):
+                        return True
+                elif k != "contained" and isinstance(v, (dict, list)):
+                    stack.append(v)
+        elif isinstance(n, list):
+            stack.extend(x for x in n if isinstance(x, (dict, list)))
+    return False
 
 
 def _references(node: Any, path: str) -> Iterator[tuple[str, str]]:

@@ -50,7 +50,14 @@ def create_app(settings: Settings | None = None, *, kb: Any = None, registry: An
     app.state.engine = engine
     app.state.discovery = discovery(engine.kb)
     app.state.prefetch_templates = prefetch_templates(engine.kb)
-    app.state.views = ViewStore(settings.view_ttl_s)
+    if settings.state_dir:  # several worker processes: stores they must share
+        from calcinosis.service.shared import SharedReplayStore, SharedViewStore
+
+        app.state.views = SharedViewStore(settings.state_dir, settings.view_ttl_s)
+        replay = SharedReplayStore(settings.state_dir)
+    else:
+        app.state.views = ViewStore(settings.view_ttl_s)
+        replay = None
     app.state.results = ResultCache(settings.cache_ttl_s)
     app.state.feedback = FeedbackStore(settings.feedback_db or default_feedback_db())
     if registry is None and settings.db_url:
@@ -76,10 +83,32 @@ def create_app(settings: Settings | None = None, *, kb: Any = None, registry: An
     if not settings.dev:
         from calcinosis.service.security import JWTMiddleware, JWTVerifier
 
-        app.add_middleware(JWTMiddleware, verifier=JWTVerifier(settings), public_url=settings.public_url)
+        app.add_middleware(JWTMiddleware, verifier=JWTVerifier(settings, replay), public_url=settings.public_url)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
     return app
+
+
+#: Environment variable through which ``calcinosis serve --workers N`` hands its settings to each worker.
+SETTINGS_ENV = "CALCINOSIS_SERVICE_SETTINGS"
+
+
+def settings_to_env(config: str | None, overrides: dict[str, Any]) -> str:
+    """What a worker needs to rebuild the parent's Settings: the config file and the command-line overrides."""
+    import json
+
+    return json.dumps({"config": config, "overrides": overrides})
+
+
+def app_from_env() -> Any:
+    """App factory for uvicorn's worker processes (``factory=True``); see :func:`settings_to_env`."""
+    import json
+    import os
+
+    from calcinosis.service.settings import load_settings
+
+    spec = json.loads(os.environ[SETTINGS_ENV])
+    return create_app(load_settings(spec["config"], **spec["overrides"]))

@@ -46,10 +46,11 @@ class Engine:
 
 
 class ResultCache:
-    """Assessments of recently seen charts, keyed by a SHA-256 of (patient, prefetch, date, KB hash).
+    """Assessments of recently seen charts, keyed by a SHA-256 of (patient, prefetch as sent, date, KB hash).
 
     An EHR re-sends the same chart each time it is opened; the assessment is a pure function of that key, so
-    a hit returns the same result without re-reading. In memory only, LRU-bounded, entries expire.
+    a hit returns the same result without re-reading. The prefetch is serialised in the order it came (a chart
+    sent in another order is only a miss). In memory only, LRU-bounded, entries expire.
     """
 
     def __init__(self, ttl_s: int = 300, max_items: int = 256):
@@ -58,11 +59,17 @@ class ResultCache:
     @staticmethod
     def key(patient_id: str, prefetch: Any, as_of: str, kb_hash: str) -> str:
         import hashlib
-        import json
 
-        raw = json.dumps([patient_id, prefetch, as_of, kb_hash], sort_keys=True, separators=(",", ":"),
-                         default=str)
-        return hashlib.sha256(raw.encode()).hexdigest()
+        h = hashlib.sha256("\0".join((patient_id, as_of, kb_hash, "")).encode())
+        try:
+            import orjson
+
+            h.update(orjson.dumps(prefetch, default=str))
+        except (ImportError, TypeError):  # no orjson, or what orjson cannot write (integers beyond 64 bits)
+            import json
+
+            h.update(json.dumps(prefetch, separators=(",", ":"), default=str).encode())
+        return h.hexdigest()
 
     def get(self, key: str) -> Any | None:
         return self._store.get(key)

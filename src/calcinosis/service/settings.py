@@ -45,10 +45,16 @@ class Settings:
     db_url: str | None = None  # registry database (optional)
     fhir_timeout_s: float = 10.0  # total time allowed to fetch missing prefetch data
     fhir_max_pages: int = 20  # Bundle ``next`` pages followed per query
-    fhir_validate: bool = True  # validate EHR resources against the FHIR R4 models before reading them
+    # False (default): the elements the service reads are checked strictly (types, dates, codes, units,
+    # impossible values), the rest of each resource is not; True: every prefetched resource is first validated
+    # whole against the FHIR R4 models (fhir.resources), about 0.2 ms per resource, and one non-conformant
+    # element anywhere refuses the whole call (422).
+    fhir_validate: bool = False
     as_of: str | None = None  # fixed "today" (tests, replays); None = the server's date
     view_ttl_s: int = 1800  # how long a card's "full assessment" link stays valid (memory only)
     cache_ttl_s: int = 300  # how long the assessment of an identical chart is reused (memory only; 0 = off)
+    workers: int = 1  # uvicorn worker processes; >1 shares the card-link and replay stores (service/shared.py)
+    state_dir: str | None = None  # set by ``serve`` for several workers: their shared stores (in RAM)
 
     def with_(self, **kw: Any) -> Settings:
         return replace(self, **kw)
@@ -94,7 +100,7 @@ def settings_from_dict(obj: Any, src: str = "<config>", base_dir: Path | None = 
     if not isinstance(obj, dict):
         raise InputError("the config must be a mapping", where=src, code="CONFIG_FIELD")
     known = {"public_url", "issuers", "cors_origins", "feedback_db", "db_url", "leeway_s", "fhir_timeout_s",
-             "max_token_lifetime_s", "view_ttl_s", "cache_ttl_s"}
+             "max_token_lifetime_s", "view_ttl_s", "cache_ttl_s", "fhir_validate", "workers"}
     for k in obj:
         if k not in known:
             bad(k, f"unknown setting (known: {', '.join(sorted(known))})")
@@ -139,6 +145,17 @@ def settings_from_dict(obj: Any, src: str = "<config>", base_dir: Path | None = 
                 bad(k, "must be a non-negative integer")
             else:
                 kw[k] = obj[k]
+    if "fhir_validate" in obj:
+        if not isinstance(obj["fhir_validate"], bool):
+            bad("fhir_validate", "must be true or false")
+        else:
+            kw["fhir_validate"] = obj["fhir_validate"]
+    if "workers" in obj:
+        v = obj["workers"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 64:
+            bad("workers", "must be a whole number of processes between 1 and 64")
+        else:
+            kw["workers"] = v
     if "fhir_timeout_s" in obj:
         v = obj["fhir_timeout_s"]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 120:
