@@ -193,3 +193,34 @@ def test_calcium_heparin_injection_is_recognised_from_text(kb):
     ev = extract(read_case(obj, "t.json"), (), (), kb)
     assert ev.present("calcium_agent_exposure") and ev.present("injection_site")
     assert run(kb, obj).classification.type == "iatrogenic"
+
+
+@pytest.mark.parametrize("histology,present", [
+    ("lymph node with caseous necrosis and calcification", None),  # caseous necrosis is not ischaemic skin
+    ("lobular panniculitis with fat necrosis and calcification", None),
+    ("epidermal necrosis with calcified arterioles", True),
+])
+def test_necrosis_phrases_that_are_not_ischaemia(kb, histology, present):
+    ev = extract(read_case(case(histology=histology), "t.json"), (), (), kb)
+    assert ev.value("ischemic_skin") is present
+
+
+@pytest.mark.parametrize("text,present", [
+    ("multiple myeloma could not be excluded", None),  # a hedge, not a negation
+    ("malignancy cannot be ruled out", None),
+    ("multiple myeloma was excluded", False),
+    ("multiple myeloma", True),
+])
+def test_post_hedges_are_uncertain_not_negated(kb, text, present):
+    ev = extract(read_case(case(history={"other_conditions": [text]}), "t.json"), (), (), kb)
+    assert ev.value("malignancy") is present
+
+
+def test_infant_nodules_at_venipuncture_sites_are_iatrogenic(kb):
+    obj = case(age_months=1.5, lesion_sites=["antecubital fossa"], lesion_count=1, histology=None,
+               lesion_description="tiny hard white papules at the sites of repeated venipunctures in the NICU")
+    c = run(kb, obj).classification
+    assert c.type == "iatrogenic" and c.subtype == "puncture_site_calcinosis"
+    # the same words in an adult do not make a neonatal puncture-site nodule
+    assert run(kb, case(age_months=600, lesion_sites=["antecubital fossa"], lesion_count=1, histology=None,
+                        lesion_description="hard nodule at a venipuncture site")).classification.subtype != "puncture_site_calcinosis"

@@ -18,14 +18,15 @@ VIG = sorted((Path(__file__).parent / "vignettes").glob("*.json"))
 def test_vignette(kb, path):
     obj = json.loads(path.read_text())
     want_type, want_sub = obj.pop("_expect")
+    wait_unsafe = obj.pop("_wait_unsafe", False)
     a = assess(read_case(obj, path.name), kb)
     c = a.classification
     assert c.type == want_type, [(t.type, t.score) for t in c.ranked]
     if want_sub:
         assert re.search(want_sub, f"{c.subtype or ''} {(c.subtype_label or '').lower()}"), c.subtype
     unsafe = {"dystrophic", "metastatic", "calciphylaxis"}
-    if c.type in unsafe:
-        assert a.management.strategy != "watchful_waiting"
+    if c.type in unsafe or wait_unsafe:
+        assert a.management.strategy != "watchful_waiting", a.management.strategy
 
 
 def test_there_are_vignettes_for_every_type():

@@ -70,6 +70,7 @@ class _Concept:
     fields: frozenset[str]
     rx: re.Pattern[str] | None
     absent_rx: re.Pattern[str] | None
+    except_rx: re.Pattern[str] | None  # longer phrases that contain a pattern but do not mean the concept
     implies: tuple[str, ...]
     keys: frozenset[str]  # prefilter: first-word prefixes (at most _K letters) of every pattern
 
@@ -109,6 +110,7 @@ class Lexicon:
     pre_neg: re.Pattern[str]
     post_neg: re.Pattern[str]
     uncertain: re.Pattern[str]
+    uncertain_post: re.Pattern[str]
     terminators: re.Pattern[str]
     window: int
     implies: dict[str, tuple[str, ...]]
@@ -141,7 +143,8 @@ def lexicon(kb: Any) -> Lexicon:
         fields = frozenset(c.get("fields") or ALL_FIELDS)
         concepts.append(_Concept(
             id=c["id"], fields=fields, rx=_pattern_regex(c.get("patterns") or []),
-            absent_rx=_pattern_regex(c.get("absent_patterns") or []), implies=tuple(c.get("implies") or ()),
+            absent_rx=_pattern_regex(c.get("absent_patterns") or []),
+            except_rx=_pattern_regex(c.get("except_patterns") or []), implies=tuple(c.get("implies") or ()),
             keys=_keys(list(c.get("patterns") or []) + list(c.get("absent_patterns") or []))))
         implies[c["id"]] = tuple(c.get("implies") or ())
         for code in c.get("codes") or []:
@@ -161,6 +164,7 @@ def lexicon(kb: Any) -> Lexicon:
         pre_neg=words("pre") or re.compile(r"(?!x)x"),
         post_neg=words("post") or re.compile(r"(?!x)x"),
         uncertain=words("uncertain_pre") or re.compile(r"(?!x)x"),
+        uncertain_post=words("uncertain_post") or re.compile(r"(?!x)x"),
         terminators=re.compile("|".join(term_parts)),
         window=int(neg.get("window", 7)),
         implies=implies,
@@ -222,6 +226,9 @@ def _polarity(lex: Lexicon, text: str, start: int, end: int) -> bool | None:
     right = text[end:]
     m = lex.terminators.search(right)
     clause_right = right[: m.start()] if m else right
+    right_words = " ".join(_WORD.findall(clause_right)[:5])
+    if lex.uncertain_post.search(right_words):  # "X could not be excluded", "X was suspected"
+        return None
     if lex.post_neg.search(" ".join(_WORD.findall(clause_right)[:4])):
         return False
     return True
@@ -251,9 +258,12 @@ def _text_hits(lex: Lexicon, group: str, label: str, text: str) -> tuple[tuple[i
         hits.extend((ci, False, _quote(label, text, a.start(), a.end())) for a in absent)
         if c.rx is None:
             continue
+        excepted = list(c.except_rx.finditer(text)) if c.except_rx is not None else []
         for m in c.rx.finditer(text):
             if any(a.start() <= m.start() < a.end() for a in absent):
                 continue
+            if any(x.start() <= m.start() < x.end() for x in excepted):
+                continue  # inside a phrase that does not mean the concept ("caseous necrosis")
             pol = _polarity(lex, text, m.start(), m.end())
             if pol is not None:
                 hits.append((ci, pol, _quote(label, text, m.start(), m.end())))
