@@ -21,6 +21,7 @@ def test_census(kb):
     assert c["management.red_flags"] == 8
     assert c["workup.items"] == 16
     assert c["concepts.concepts"] >= 120
+    assert c["concepts.report_sentences"] == 3  # histology and imaging cues + sources (paraphrase probe, p5)
     assert len(kb.references) >= 70
     subtypes = {s["id"] for t in kb.data["types"]["types"] for s in t.get("subtypes", [])}
     assert {"tumoral_calcinosis", "subepidermal_calcified_nodule", "scrotal_calcinosis", "milia_like_calcinosis"} <= subtypes

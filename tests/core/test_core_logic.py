@@ -224,3 +224,65 @@ def test_infant_nodules_at_venipuncture_sites_are_iatrogenic(kb):
     # the same words in an adult do not make a neonatal puncture-site nodule
     assert run(kb, case(age_months=600, lesion_sites=["antecubital fossa"], lesion_count=1, histology=None,
                         lesion_description="hard nodule at a venipuncture site")).classification.subtype != "puncture_site_calcinosis"
+
+
+# ---- wording robustness (the paraphrase probe, tests/core/vignettes/README.md "Paraphrase probe (p5)") ----
+
+@pytest.mark.parametrize("text,present", [
+    ("firm, non-tender lumps under the skin", True),  # "non-" negates "tender" only, not the lumps
+    ("irregular non-tender nodules", True),
+    ("no nodules", False),
+])
+def test_hyphenated_negation_prefix_negates_its_own_word_only(kb, text, present):
+    ev = extract(read_case(case(lesion_description=text), "t.json"), (), (), kb)
+    assert ev.value("nodule") is present
+    if "non-tender" in text:
+        assert ev.absent("painful")
+
+
+def test_biopsy_and_imaging_sentences_in_the_lesion_description_are_read_as_such(kb):
+    text = ("Painless plate-like hard plaques on the chest since birth. Excision showed mature bone with "
+            "osteocytes within the dermis. Radiographs showed dot-in-circle lesions.")
+    ev = extract(read_case(case(lesion_description=text, histology=None), "t.json"), (), (), kb)
+    assert ev.present("ossification")  # a histology-only concept, from the lesion description's biopsy sentence
+    assert ev.present("dot_in_circle")  # an imaging-only concept, from its imaging sentence
+    # a sentence without a biopsy or imaging cue is not read as histology
+    ev2 = extract(read_case(case(lesion_description="hard lumps, bone-like on palpation", histology=None),
+                            "t.json"), (), (), kb)
+    assert not ev2.known("ossification")
+    # a condition's own biopsy ("nephritis on renal biopsy") is not the lesion's
+    ev3 = extract(read_case(case(histology=None, history={"other_conditions": ["nephritis on renal biopsy"]}),
+                            "t.json"), (), (), kb)
+    assert not ev3.known("cytology_or_biopsy_done")
+
+
+@pytest.mark.parametrize("name,reported,members", [
+    ("calcium, phosphorus and alkaline phosphatase", "normal", {"calcium_total", "phosphate", "alp"}),
+    ("CK, LDH and aldolase", "high", {"ck", "aldolase"}),  # LDH is not modelled: left out
+    ("calcium, phosphate and PTH (serum and urine)", "normal", {"calcium_total", "phosphate", "pth"}),
+    ("lipid profile (fasting)", "normal", {"cholesterol_total", "ldl", "hdl", "triglycerides"}),
+    ("urinary calcium and phosphate", "normal", {"unrecognised"}),  # never read as serum tests
+    ("calcium (urine)", "normal", {"urine_calcium"}),  # a urine test stays a urine test
+    ("sodium, potassium", "normal", {"unrecognised"}),
+])
+def test_tests_named_together_are_read_like_a_panel(kb, name, reported, members):
+    from calcinosis.core.labs import read_labs
+    from calcinosis.core.model import LabResult
+    readings, _ = read_labs((LabResult(analyte=name, reported_as=reported),), 213.0, None, kb)
+    assert {r.analyte for r in readings} == members
+    if "unrecognised" not in members:
+        assert {r.flag for r in readings} == {reported}
+
+
+@pytest.mark.parametrize("conditions,sites,concept,present", [
+    (["father died of premature cardiac death"], ["back"], "prematurity", None),  # not preterm birth
+    (["ex-premature (29/40)"], ["back"], "prematurity", True),
+    ([], ["right heel cord"], "site_heel", None),  # the Achilles tendon, not the heel
+    ([], ["right heel cord"], "tendon_site", True),
+    (["on HD for 16 months"], ["back"], "dialysis", True),
+    (["no similar illness in the family"], ["back"], "family_history", False),
+])
+def test_lexicon_word_forms(kb, conditions, sites, concept, present):
+    obj = case(lesion_sites=sites, history={"other_conditions": conditions})
+    ev = extract(read_case(obj, "t.json"), (), (), kb)
+    assert ev.value(concept) is present

@@ -120,6 +120,7 @@ class Lexicon:
     lab_concepts: tuple[dict[str, Any], ...]
     age_groups: tuple[dict[str, Any], ...]
     size_groups: tuple[dict[str, Any], ...]
+    report_cues: tuple[tuple[str, re.Pattern[str]], ...] = ()  # (histology|imaging, cue) for report sentences
 
 
 def _all_concept_entries(kb: Any) -> list[dict[str, Any]]:
@@ -156,7 +157,11 @@ def lexicon(kb: Any) -> Lexicon:
     for i, c in enumerate(concepts):
         for k in c.keys:
             key_index.setdefault(k, []).append(i)
+    rs = base.get("report_sentences") or {}
+    report_cues = tuple((g, rx) for g in ("histology", "imaging")
+                        if (rx := _pattern_regex(rs.get(g) or [])) is not None)
     lex = Lexicon(
+        report_cues=report_cues,
         concepts=tuple(concepts),
         key_index={k: tuple(v) for k, v in key_index.items()},
         short_keys=frozenset(k for k in key_index if 0 < len(k) < _K),
@@ -177,8 +182,26 @@ def lexicon(kb: Any) -> Lexicon:
     return lex
 
 
-def _texts(f: Findings) -> list[tuple[str, str, str]]:
-    """(field group, label for reasons, lower-cased text) for every free-text fact of the input."""
+_SENTENCE_END = re.compile(r"(?<=[.;])\s+(?=\S)")
+
+
+def _report_sentences(lex: Lexicon, label: str, text: str) -> list[tuple[str, str, str]]:
+    """The sentences of a lesion description that report a biopsy, cytology or imaging result,
+    to be read again as histology / imaging (``report_sentences`` in concepts.yaml)."""
+    out: list[tuple[str, str, str]] = []
+    if not lex.report_cues:
+        return out
+    for sentence in _SENTENCE_END.split(text):
+        low = sentence.lower()
+        for group, rx in lex.report_cues:
+            if rx.search(low):
+                out.append((group, label, sentence))
+    return out
+
+
+def _texts(f: Findings, lex: Lexicon | None = None) -> list[tuple[str, str, str]]:
+    """(field group, label for reasons, lower-cased text) for every free-text fact of the input; with a lexicon,
+    also the report sentences of the lesion description as histology / imaging."""
     out: list[tuple[str, str, str]] = []
     le, h = f.lesion, f.history
     if le.description:
@@ -199,6 +222,10 @@ def _texts(f: Findings) -> list[tuple[str, str, str]]:
         out.append(("histology", "histology", f.histology))
     if f.imaging:
         out.append(("imaging", "imaging", f.imaging))
+    if lex is not None:
+        for group, label, text in list(out):
+            if group == "lesion":  # a condition's own biopsy ("nephritis on renal biopsy") is not the lesion's
+                out.extend(_report_sentences(lex, label, text))
     for lab in f.labs:
         if isinstance(lab.value, str):
             out.append(("labs", f"lab {lab.analyte}", f"{lab.analyte}: {lab.value}"))
@@ -216,7 +243,9 @@ def _polarity(lex: Lexicon, text: str, start: int, end: int) -> bool | None:
         cut = m.end()
     clause_left = left[cut:]
     words_left = _WORD.findall(clause_left)[-lex.window:]
-    window_text = " ".join(words_left)
+    # a negation that is the prefix of a hyphenated word ("non-tender", "un-") negates that word only, not
+    # the words after it ("firm, non-tender lumps" affirms the lumps)
+    window_text = " ".join(w for w in words_left if not _NEG_PREFIXED.match(w))
     if lex.uncertain.search(window_text):
         return None
     if lex.pre_neg.search(window_text):
@@ -240,6 +269,8 @@ def _quote(label: str, text: str, start: int, end: int) -> str:
     snippet = ("…" if a else "") + text[a:b].strip() + ("…" if b < len(text) else "")
     return f'{label}: "{snippet}"'
 
+
+_NEG_PREFIXED = re.compile(r"^(?:non|un|not|no)-[a-z]")
 
 _MEMO_MAX = 100_000  # memoised texts per knowledge base; cleared when full
 
@@ -274,7 +305,7 @@ def extract(f: Findings, readings: Iterable[LabReading] = (), derived: Iterable[
             kb: Any = None) -> Evidence:
     """Concept facts from the input's text, coded fields, structured booleans, labs, age and size."""
     lex = lexicon(kb)
-    texts = _texts(f)
+    texts = _texts(f, lex)
     denied = [t.lower() for t in f.denied]
     pos_by: dict[int, list[str]] = {}  # concept index -> quotes, in text order
     neg_by: dict[int, list[str]] = {}

@@ -235,8 +235,14 @@ def _lookup(name: str, loinc: str | None, c: _Compiled) -> tuple[str, tuple[str,
             return "analyte", c.by_loinc[code]
         if code in c.panel_by_loinc:
             return "panel", c.panel_by_loinc[code]
-    key = name_key(name or "")
-    for k in (key, _stripped_key(name or "")):
+    kind, hit = _lookup_name(name or "", c)
+    if kind != "none":
+        return kind, hit
+    return _lookup_loose(name or "", c)
+
+
+def _lookup_name(name: str, c: _Compiled) -> tuple[str, tuple[str, str | None] | _Panel | None]:
+    for k in (name_key(name), _stripped_key(name)):
         if not k:
             continue
         if k in c.by_name:
@@ -244,6 +250,48 @@ def _lookup(name: str, loinc: str | None, c: _Compiled) -> tuple[str, tuple[str,
         if k in c.panel_by_name:
             return "panel", c.panel_by_name[k]
     return "none", None
+
+
+_PARENS = re.compile(r"\s*\([^()]*\)")
+_LIST_SEP = re.compile(r"\s*(?:,|;|&|\+|/|\band\b)\s*")
+# a name that speaks of another specimen is never read as (or split into) serum tests
+_OTHER_SPECIMEN = re.compile(r"urin|24[- ]?h|csf|cerebrospinal|stool|faecal|fecal|sweat|synovial|fluid|saliva")
+_SERUM_WORDS = re.compile(r"serum|plasma|blood")
+
+
+def _lookup_loose(name: str, c: _Compiled) -> tuple[str, tuple[str, str | None] | _Panel | None]:
+    """A name the knowledge base does not list as such: without a parenthesised qualifier ("lipid profile
+    (fasting)"), or several tests named together and reported as one ("calcium, phosphorus and alkaline
+    phosphatase": normal), read like a panel of the members recognised. Only the serum members are read,
+    and nothing is read from a name that speaks of urine or another specimen outside the parentheses
+    (``(serum and urine)`` keeps the serum members)."""
+    low = name.lower()
+    outside = _PARENS.sub(" ", low)
+    parens_other = any(_OTHER_SPECIMEN.search(p) and not _SERUM_WORDS.search(p)
+                       for p in re.findall(r"\(([^()]*)\)", low))
+    if _OTHER_SPECIMEN.search(outside) or parens_other:
+        return "none", None
+    bare = outside.strip()
+    if bare and bare != low.strip():
+        kind, hit = _lookup_name(bare, c)
+        if kind != "none":
+            return kind, hit
+    parts = [x for x in _LIST_SEP.split(bare) if x.strip()]
+    if len(parts) < 2:
+        return "none", None
+    members: list[str] = []
+    for part in parts:
+        kind, hit = _lookup_name(part, c)
+        if kind == "analyte":
+            members.append(hit[0])  # type: ignore[index]
+        elif kind == "panel":
+            members.extend(hit.analytes)  # type: ignore[union-attr]
+    members = list(dict.fromkeys(members))
+    if not members:
+        return "none", None
+    return "panel", _Panel("named_together", name, tuple(members),
+                           "tests named together and reported as one result; only the members recognised are read",
+                           ())
 
 
 def _form_for_unit(hit: tuple[str, str | None], unit: str | None, c: _Compiled) -> tuple[str, str | None]:

@@ -137,6 +137,21 @@ def _check_concepts(data: dict[str, Any], known: set[str]) -> list[str]:
             for p in c.get("patterns") or []:
                 if not isinstance(p, str) or not p.strip():
                     out.append(f"{w}: empty or non-text pattern {p!r}")
+        rs = content.get("report_sentences")
+        if rs is not None:
+            if not isinstance(rs, dict):
+                out.append(f"{name}.yaml: report_sentences: must be a mapping")
+                continue
+            for group, cues in rs.items():
+                if group == "sources":
+                    continue
+                if group not in ("histology", "imaging"):
+                    out.append(f"{name}.yaml: report_sentences: unknown group '{group}' (histology or imaging)")
+                for p in cues or []:
+                    if not isinstance(p, str) or not p.strip():
+                        out.append(f"{name}.yaml: report_sentences.{group}: empty or non-text pattern {p!r}")
+            if not rs.get("sources"):
+                out.append(f"{name}.yaml: report_sentences: no sources")
     return out
 
 
