@@ -199,10 +199,26 @@ def test_calcium_heparin_injection_is_recognised_from_text(kb):
     ("lymph node with caseous necrosis and calcification", None),  # caseous necrosis is not ischaemic skin
     ("lobular panniculitis with fat necrosis and calcification", None),
     ("epidermal necrosis with calcified arterioles", True),
+    ("lobular panniculitis with necrotic adipocytes and needle-shaped clefts", None),  # sixth batch
 ])
 def test_necrosis_phrases_that_are_not_ischaemia(kb, histology, present):
     ev = extract(read_case(case(histology=histology), "t.json"), (), (), kb)
     assert ev.value("ischemic_skin") is present
+
+
+@pytest.mark.parametrize("lesion,present", [
+    ("firm plaques after therapeutic hypothermia for hypoxic-ischaemic encephalopathy", None),
+    ("hard nodules with a violaceous periorbital rash and Gottron papules", None),
+    ("violaceous livedoid plaques with black eschar", True),
+])
+def test_hie_and_heliotrope_are_not_ischaemic_skin(kb, lesion, present):
+    ev = extract(read_case(case(lesion_description=lesion), "t.json"), (), (), kb)
+    assert ev.value("ischemic_skin") is present
+
+
+def test_thought_to_be_is_a_hedge(kb):
+    ev = extract(read_case(case(lesion_description="scalp swelling initially thought to be an abscess"), "t.json"), (), (), kb)
+    assert ev.value("infection") is None
 
 
 @pytest.mark.parametrize("text,present", [
