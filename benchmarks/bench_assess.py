@@ -1,7 +1,9 @@
 """Benchmark: in-process assessments per second and the cold start of `calcinosis assess` on one case.
 
 Side by side in one run, each against a baseline:
-- in-process: assess() on the 18 published cases vs the baseline of only parsing them (json.loads + reader);
+- in-process: assess() on the 18 published cases vs the baseline of only parsing them (json.loads + reader),
+  with the knowledge base's memos warm (texts and interval choices seen before: the same cases repeated) and
+  cold (memos emptied before every assessment: every text is new);
 - cold start: `calcinosis assess FILE` vs the bare interpreter start (`python -c pass`).
 Usage: python benchmarks/bench_assess.py [--rounds N]
 """
@@ -55,8 +57,18 @@ def main() -> None:
             for f in findings:
                 assess(f, kb)
 
+    memos = ("text_hits", "picked_intervals")
+
+    def assess_all_cold():
+        for _ in range(args.repeat):
+            for f in findings:
+                for m in memos:
+                    kb.cache.pop(m, None)
+                assess(f, kb)
+
     t_parse = _best(parse_only, args.rounds)
     t_assess = _best(assess_all, args.rounds)
+    t_cold_memo = _best(assess_all_cold, args.rounds)
     seed = str(CASES / "randhawa2018-seed.json")
     cmd = [sys.executable, "-m", "calcinosis", "assess", seed]
 
@@ -73,6 +85,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"),
         "assess_ms_per_case": round(t_assess / n * 1000, 4),
         "assessments_per_second": round(n / t_assess),
+        "assess_ms_per_case_memos_cold": round(t_cold_memo / n * 1000, 4),
         "parse_only_ms_per_case": round(t_parse / n * 1000, 4),
         "assess_vs_parse_ratio": round(t_assess / t_parse, 2),
         "cold_start_s": round(t_cold, 3),

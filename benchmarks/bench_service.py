@@ -85,13 +85,29 @@ def build_prefetch() -> tuple[str, dict]:
     return patient["id"], pre, len(res)
 
 
-CHART_MARK = b"chart-variant-0000"
+CHART_MARK = b"zqmarkqz"  # replaced by c0000001, c0000002, ... in the "new chart" runs
 
 
 def body_template(pid: str, pre: dict) -> tuple[bytes, bytes]:
-    """The request body with a hookInstance marker; every resource id and the patient id carry CHART_MARK,
-    which the "new chart" runs replace per request so that every request is another patient's chart."""
+    """The request body with a hookInstance marker; every resource id, the patient id and every free text
+    (CodeableConcept and note texts, report conclusions, string values) carry CHART_MARK, which the "new chart"
+    runs replace per request: every request is another patient's chart, with texts never seen before (so the
+    knowledge base's memo of text matches is no help)."""
     mark = CHART_MARK.decode()
+
+    def mark_texts(node: object) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in ("text", "conclusion", "valueString") and isinstance(v, str):
+                    node[k] = f"{v} ({mark})"
+                else:
+                    mark_texts(v)
+        elif isinstance(node, list):
+            for v in node:
+                mark_texts(v)
+
+    pre = copy.deepcopy(pre)
+    mark_texts(pre)
     text = json.dumps(pre)
     ids = {pid} | {e["resource"]["id"] for v in pre.values() if isinstance(v, dict) and "entry" in v
                    for e in v["entry"]}
@@ -141,7 +157,7 @@ async def load(url: str, template: bytes, marker: bytes, n: int, conc: int, toke
     bodies = []
     for i in range(n + warmup):
         b = template.replace(marker, str(uuid.uuid4()).encode())
-        bodies.append(b.replace(CHART_MARK, f"chart-variant-{i:04d}".encode()) if cold else b)
+        bodies.append(b.replace(CHART_MARK, f"c{i:07d}".encode()) if cold else b)
     clients = [httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=1)) for _ in range(conc)]
     try:
         counter = iter(range(n + warmup))
