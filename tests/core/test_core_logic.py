@@ -302,3 +302,69 @@ def test_lexicon_word_forms(kb, conditions, sites, concept, present):
     obj = case(lesion_sites=sites, history={"other_conditions": conditions})
     ev = extract(read_case(obj, "t.json"), (), (), kb)
     assert ev.value(concept) is present
+
+
+# ---- over-firing on passing mentions (seventh batch, tests/core/vignettes/README.md "Seventh batch (b7)") ----
+
+@pytest.mark.parametrize("text,present", [
+    ("an epidermal inclusion cyst or a suture granuloma was suspected before excision", None),
+    ("a cyst or an abscess was excluded", False),
+    ("a hard plaque in an old scar", True),
+])
+def test_cue_after_an_alternative_covers_both(kb, text, present):
+    ev = extract(read_case(case(lesion_description=text), "t.json"), (), (), kb)
+    assert ev.value("local_tissue_damage") is present
+
+
+def test_and_keeps_the_finding(kb):
+    ev = extract(read_case(case(lesion_description="hard nodules and the serum calcium was normal"), "t.json"), (), (), kb)
+    assert ev.value("nodule") is True
+
+
+@pytest.mark.parametrize("field,text,concept", [
+    ("lesion_description", "nodules in a child from a cysticercosis-endemic district", "parasitic_infection"),
+    ("lesion_description", "nodules in a child from an area endemic for onchocerciasis", "parasitic_infection"),
+    ("lesion_description", "nodules in a child from a cysticercosis-endemic district", "local_tissue_damage"),
+    ("lesion_description", "a multiloculated cyst-like cavity filled with chalky paste", "local_tissue_damage"),
+    ("lesion_description", "hard olecranon mass; uric acid normal", "gout"),
+    ("lesion_description", "nodules at the sites of repeated intramuscular injections of calcium", "intramuscular"),
+    ("lesion_description", "she had weekly subcutaneous injections of methotrexate", "injection_site"),
+    ("imaging", "Chest CT: bilateral hilar and mediastinal lymphadenopathy, some nodes calcified", "lymph_node_text"),
+])
+def test_passing_mentions_are_not_the_concept(kb, field, text, concept):
+    ev = extract(read_case(case(**{field: text}), "t.json"), (), (), kb)
+    assert ev.value(concept) is None
+
+
+@pytest.mark.parametrize("field,text,concept", [
+    ("lesion_description", "raised uric acid with tophi", "gout"),
+    ("lesion_description", "hard nodules at the injection site", "injection_site"),
+    ("imaging", "calcification within the quadriceps muscle", "intramuscular"),
+    ("lesion_description", "subcutaneous cysticercosis", "parasitic_infection"),
+])
+def test_the_same_concepts_still_read_when_meant(kb, field, text, concept):
+    ev = extract(read_case(case(**{field: text}), "t.json"), (), (), kb)
+    assert ev.value(concept) is True
+
+
+@pytest.mark.parametrize("value,hyper,borderline", [
+    (2.48, None, True),   # high for QADV (1-3 y, upper 2.47), normal for Mayo / Quest / MUSC: borderline
+    (2.90, True, None),   # above every cited source's interval: hypercalcaemia
+    (2.35, None, None),
+])
+def test_a_calcium_the_sources_disagree_on_is_borderline(kb, value, hyper, borderline):
+    from calcinosis.core.labs import read_labs
+
+    labs = [{"analyte": "calcium", "value": value, "unit": "mmol/L", "reported_as": "value"},
+            {"analyte": "phosphate", "value": 1.6, "unit": "mmol/L", "reported_as": "value"},
+            {"analyte": "PTH", "value": None, "unit": None, "reported_as": "normal"}]
+    f = read_case(case(age_months=30, labs=labs), "t.json")
+    readings, derived = read_labs(f.labs, f.age_days, f.sex, kb)
+    ev = extract(f, readings, derived, kb)
+    assert ev.value("hypercalcaemia") is hyper
+    assert ev.value("calcium_borderline") is borderline
+    a = run(kb, case(age_months=30, labs=labs))
+    if borderline:
+        assert a.classification.type == "idiopathic"
+        assert a.management.strategy != "watchful_waiting"  # repeat the calcium first
+        assert not ev.value("ca_p_normal")

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from calcinosis.core.labs import interval_span
 from calcinosis.core.model import DerivedValue, Findings, LabReading
 
 
@@ -255,10 +256,13 @@ def _polarity(lex: Lexicon, text: str, start: int, end: int) -> bool | None:
     right = text[end:]
     m = lex.terminators.search(right)
     clause_right = right[: m.start()] if m else right
-    right_words = " ".join(_WORD.findall(clause_right)[:5])
-    if lex.uncertain_post.search(right_words):  # "X could not be excluded", "X was suspected"
+    right = _WORD.findall(clause_right)
+    # a cue after a coordinated alternative covers both ("an epidermal cyst or a suture granuloma was
+    # suspected", "X or Y was excluded"): the window reaches over the alternative
+    n_hedge, n_neg = (lex.window, lex.window) if right and right[0] in _COORD else (5, 4)
+    if lex.uncertain_post.search(" ".join(right[:n_hedge])):  # "X could not be excluded", "X was suspected"
         return None
-    if lex.post_neg.search(" ".join(_WORD.findall(clause_right)[:4])):
+    if lex.post_neg.search(" ".join(right[:n_neg])):
         return False
     return True
 
@@ -269,6 +273,8 @@ def _quote(label: str, text: str, start: int, end: int) -> str:
     snippet = ("…" if a else "") + text[a:b].strip() + ("…" if b < len(text) else "")
     return f'{label}: "{snippet}"'
 
+
+_COORD = frozenset({"or", "nor"})  # alternatives: a cue after "X or Y" covers X too ("and" does not: "nodules and calcium was normal")
 
 _NEG_PREFIXED = re.compile(r"^(?:non|un|not|no)-[a-z]")
 
@@ -380,6 +386,7 @@ def extract(f: Findings, readings: Iterable[LabReading] = (), derived: Iterable[
         put("connective_tissue_disease", True, (f'connective tissue disease: "{f.history.connective_tissue_disease}"',))
 
     # labs
+    borderline: set[int] = set()  # readings read as borderline (see _borderline)
     for rule in lex.lab_concepts:
         flags = set(rule.get("flags") or ())
         if "derived" in rule:
@@ -391,9 +398,18 @@ def extract(f: Findings, readings: Iterable[LabReading] = (), derived: Iterable[
         for r in readings:
             if r.analyte in wanted and r.flag in flags:
                 val = f"{r.value:g} {r.unit or ''}".strip() if isinstance(r.value, (int, float)) else (r.reported_as or "")
+                if rule.get("borderline_concept") and _borderline(r, f, kb):
+                    # abnormal for the preferred source, normal for another cited one: not the concept itself
+                    borderline.add(id(r))
+                    put(rule["borderline_concept"], True, (
+                        f"lab {r.reported_name}: {val} ({r.flag} for {r.interval.source if r.interval else 'the interval'}, "
+                        "but inside another cited source's interval for this age: borderline)",))
+                    continue
                 put(rule["concept"], True, (f"lab {r.reported_name}: {val} ({r.flag})",))
-    # calcium and phosphate both measured and normal
-    ca = _status(readings, ("calcium_total", "calcium_ionized"))
+    # calcium and phosphate both measured and normal (a borderline reading counts as neither)
+    ca = _status([r for r in readings if id(r) not in borderline], ("calcium_total", "calcium_ionized"))
+    if ca == "not_measured" and any(id(r) in borderline for r in readings):
+        ca = "borderline"
     p = _status(readings, ("phosphate",))
     if ca == "normal" and p == "normal":
         put("ca_p_normal", True, ("calcium normal", "phosphate normal"))
@@ -443,6 +459,23 @@ def extract(f: Findings, readings: Iterable[LabReading] = (), derived: Iterable[
     if f.lesion_described:
         facts["lesion_described"] = Fact("lesion_described", True, ("a skin lesion is described",))
     return Evidence(facts)
+
+
+def _borderline(r: LabReading, f: Findings, kb: Any) -> bool:
+    """A number flagged against the knowledge base's preferred interval for age that lies inside the widest
+    interval of all the sources it cites for that age (labs.interval_span): the sources disagree about it.
+    The report's own flag and the reporting laboratory's interval are kept as they are."""
+    if kb is None or r.flag_basis != "value_vs_interval" or r.value_si is None or r.interval is None:
+        return False
+    span = interval_span(r.analyte, f.age_days, f.sex, kb)
+    if span is None:
+        return False
+    low, high = span
+    if r.flag == "high":
+        return high is not None and r.value_si <= high
+    if r.flag == "low":
+        return low is not None and r.value_si >= low
+    return False
 
 
 def _status(readings: Iterable[LabReading], analytes: tuple[str, ...]) -> str:

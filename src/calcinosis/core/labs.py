@@ -501,6 +501,34 @@ def pick_interval(analyte: str, age_days: float | None, sex: str | None, kb: Any
     return hit
 
 
+_SPAN_MAX = 50_000  # memoised (analyte, age, sex) spans per knowledge base; cleared when full
+
+
+def interval_span(analyte: str, age_days: float | None, sex: str | None, kb: Any) -> tuple[float | None, float | None] | None:
+    """The widest (lowest lower, highest upper) limits, in SI, over every source's interval for this age and
+    sex in the knowledge base (all priorities; rows for the other sex left out when the sex is known), or
+    None. Where the cited sources disagree, a value between the preferred interval's limit and this span is
+    abnormal for one source and normal for another: borderline. Memoised like :func:`pick_interval`."""
+    memo = kb.cache.setdefault("interval_spans", {})
+    key = (analyte, age_days, sex)
+    if key in memo:
+        return memo[key]
+    if len(memo) >= _SPAN_MAX:
+        memo.clear()
+    span = None
+    rows = compile_labs(kb).intervals.get(analyte) or []
+    if age_days is not None:
+        at_age = [r for r in rows if r.age_low <= age_days < r.age_high and not r.ne
+                  and (sex not in ("female", "male") or r.sex in (sex, "both"))]
+        if at_age:
+            lows = [r.low for r in at_age]
+            highs = [r.high for r in at_age]
+            span = (None if any(v is None for v in lows) else min(lows),
+                    None if any(v is None for v in highs) else max(highs))
+    memo[key] = span
+    return span
+
+
 def _pick_interval(analyte: str, age_days: float | None, sex: str | None, kb: Any) -> tuple[Interval | None, str | None]:
     c = compile_labs(kb)
     rows = c.intervals.get(analyte)

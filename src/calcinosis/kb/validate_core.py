@@ -25,6 +25,7 @@ def defined_concepts(data: dict[str, Any]) -> set[str]:
     base = data.get("concepts") or {}
     out.update(r.get("concept") for r in base.get("structured") or [])
     out.update(r.get("concept") for r in base.get("lab_concepts") or [])
+    out.update(r.get("borderline_concept") for r in base.get("lab_concepts") or [])
     derived = (data.get("types") or {}).get("derived") or {}
     for group in ("age_groups", "lesion_size"):
         out.update(g.get("id") for g in derived.get(group) or [])
