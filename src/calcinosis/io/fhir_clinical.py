@@ -14,6 +14,7 @@ from calcinosis.io.fhir_common import (
     cc_text,
     codings,
     contains_any,
+    days_between,
     first_code,
     note_texts,
     parse_date,
@@ -63,7 +64,7 @@ def read_condition(ctx: Ctx, acc: Acc, cond: dict, label: str) -> None:
         return
     mapped = False
     for flag, matcher in m.flags.items():
-        if matcher.match(pairs, text):
+        if matcher.match(pairs, text) or _named_in_text(m, flag, text):
             mapped = True
             if flag == "connective_tissue_disease":
                 add_unique(acc.ctd, label_text)
@@ -71,6 +72,13 @@ def read_condition(ctx: Ctx, acc: Acc, cond: dict, label: str) -> None:
                 acc.set_flag(flag, True)
     if not mapped:
         add_unique(acc.other_conditions, label_text)
+
+
+def _named_in_text(m: Any, flag: str, text: str | None) -> bool:
+    """A free-text Condition that names the flag's disease in its words ("limited cutaneous systemic
+    sclerosis (CREST)", "antisynthetase syndrome (anti-Jo-1 positive)"), not in a negated mention."""
+    words = m.flag_words.get(flag) or ()
+    return bool(words) and contains_any(text, words) and not contains_any(text, m.flag_word_negations.get(flag, ()))
 
 
 def _read_lesion(ctx: Ctx, acc: Acc, cond: dict, label: str, text: str | None,
@@ -98,7 +106,7 @@ def _read_lesion(ctx: Ctx, acc: Acc, cond: dict, label: str, text: str | None,
         when = cond.get("onsetDateTime") or (cond.get("onsetPeriod") or {}).get("start")
         pd = parse_date(when) if when else None
         if pd and ctx.birth is not None:
-            onset = float((pd[0] - ctx.birth).days)
+            onset = days_between(ctx.birth, pd[0])
         elif "onsetString" in cond or "onsetRange" in cond:
             ctx.note(label, "onset given as text or range; onset left unknown")
     if onset is not None:

@@ -16,7 +16,7 @@ from typing import Any
 from calcinosis.core.model import Findings, History, Lesion
 from calcinosis.errors import InputError
 from calcinosis.io.fhir_clinical import read_condition, read_family_history, read_medication, read_procedure
-from calcinosis.io.fhir_common import Acc, Ctx, parse_date, resource_date
+from calcinosis.io.fhir_common import Acc, Ctx, days_between, parse_date, resource_date
 from calcinosis.io.fhir_map import get_mappings
 from calcinosis.io.fhir_obs import read_observation, read_report
 from calcinosis.io.fhir_refs import Entry, Record, bundle_items, flatten
@@ -97,7 +97,7 @@ def _patient(ctx: Ctx, rec: Record) -> tuple[float | None, str | None]:
         ctx.note(label, f"birthDate {bd} is partial: age uses its mid-point ({ctx.birth.isoformat()})")
     if ctx.as_of is None:
         return None, sex
-    days = float((ctx.as_of - ctx.birth).days)
+    days = days_between(ctx.birth, ctx.as_of)
     if days < 0 and not (partial and ctx.as_of.isoformat().startswith(bd)):
         ctx.error(label, "birthDate", f"birthDate {bd} is after the as-of date {ctx.as_of}",
                   code="IMPOSSIBLE_VALUE")

@@ -54,6 +54,8 @@ class Mappings:
     no_words: frozenset[str]
     size_units_mm: dict[str, float]
     flags: dict[str, CodeMatcher]
+    flag_words: dict[str, tuple[str, ...]]  # words that name the flag anywhere in a confirmed Condition's text
+    flag_word_negations: dict[str, tuple[str, ...]]  # ... unless the text has one of these (a negated mention)
     fmh_relevant: tuple[str, ...]
     fmh_negative: tuple[str, ...]
     fmh_ignored: frozenset[str]
@@ -129,6 +131,8 @@ def compile_mappings(data: dict[str, Any]) -> Mappings:
             ck.problems.append(f"{FILE}: lesion_fields.keys.{k}: unknown field {v!r} (one of {', '.join(LESION_FIELDS)})")
     hf = ck.section(data, "history_flags")
     flags = {}
+    flag_words: dict[str, tuple[str, ...]] = {}
+    flag_negations: dict[str, tuple[str, ...]] = {}
     for name in FLAGS:
         sec = hf.get(name)
         if not isinstance(sec, dict):
@@ -137,6 +141,10 @@ def compile_mappings(data: dict[str, Any]) -> Mappings:
         if not sec.get("sources"):
             ck.problems.append(f"{FILE}: history_flags.{name}: no sources")
         flags[name] = ck.matcher(sec, f"history_flags.{name}")
+        flag_words[name] = ck.words(sec, "words", f"history_flags.{name}")
+        flag_negations[name] = ck.words(sec, "words_not_with", f"history_flags.{name}")
+        if flag_words[name] and not flag_negations[name]:
+            ck.problems.append(f"{FILE}: history_flags.{name}: words need words_not_with (negation cues)")
     for name in hf:
         if name not in FLAGS:
             ck.problems.append(f"{FILE}: history_flags.{name}: unknown flag (one of {', '.join(FLAGS)})")
@@ -168,6 +176,8 @@ def compile_mappings(data: dict[str, Any]) -> Mappings:
         no_words=frozenset(ck.words(lf, "no_words", "lesion_fields")),
         size_units_mm=units,
         flags=flags,
+        flag_words=flag_words,
+        flag_word_negations=flag_negations,
         fmh_relevant=ck.words(fmh, "relevant_words", "family_history"),
         fmh_negative=ck.words(fmh, "negative_phrases", "family_history"),
         fmh_ignored=frozenset(ck.words(fmh, "ignored_statuses", "family_history")),

@@ -16,6 +16,7 @@ from calcinosis.io.fhir_common import (
     cc_text,
     codings,
     contains_any,
+    days_between,
     first_code,
     note_texts,
     parse_date,
@@ -100,10 +101,21 @@ def _number(ctx: Ctx, label: str, path: str, v: Any) -> float | None:
     return x
 
 
+_UCUM_ANNOTATION = re.compile(r"\{([^{}]*)\}")
+_UCUM_TIMED = re.compile(r"/\((\d+)\.(h|d)\)")
+
+
+def ucum_as_written(code: str) -> str:
+    """A UCUM code in the notation reports print: annotations ``{RU}/mL`` -> ``RU/mL``,
+    ``mL/min/{1.73_m2}`` -> ``mL/min/1.73m2``, timed ``mg/(24.h)`` -> ``mg/24h``; other codes unchanged."""
+    s = _UCUM_ANNOTATION.sub(lambda m: m.group(1).replace("_", ""), code)
+    return _UCUM_TIMED.sub(lambda m: f"/{m.group(1)}{m.group(2)}", s)
+
+
 def _unit(q: dict) -> str | None:
-    """UCUM code when the quantity is coded in UCUM, else the printed unit."""
+    """UCUM code (as written, see ``ucum_as_written``) when the quantity is coded in UCUM, else the printed unit."""
     if q.get("system") == "http://unitsofmeasure.org" and q.get("code"):
-        return str(q["code"])
+        return ucum_as_written(str(q["code"]))
     u = q.get("unit") or q.get("code")
     return str(u).strip() if u else None
 
@@ -206,7 +218,7 @@ def read_observation(ctx: Ctx, acc: Acc, obs: dict, label: str) -> None:
     sampled = None
     taken = parse_date(obs.get("effectiveDateTime")) if ctx.birth is not None else None
     if taken is not None and ctx.as_of is not None and taken[0] != ctx.as_of:
-        sampled = float((taken[0] - ctx.birth).days)
+        sampled = days_between(ctx.birth, taken[0])
     acc.labs.append(LabResult(
         analyte=name, value=value, unit=unit, reported_as=reported,
         note="; ".join(notes) or None, loinc=loinc, reference_range=rr_text, ref_low=low, ref_high=high,
