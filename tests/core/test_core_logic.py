@@ -368,3 +368,80 @@ def test_a_calcium_the_sources_disagree_on_is_borderline(kb, value, hyper, borde
         assert a.classification.type == "idiopathic"
         assert a.management.strategy != "watchful_waiting"  # repeat the calcium first
         assert not ev.value("ca_p_normal")
+
+
+# --- eighth batch (b8, vocabulary): laboratory ranges as printed, "Ca++", diacritics ---------------------------
+
+@pytest.mark.parametrize("text,want", [
+    ("(N: 15-65)", (15.0, 65.0, None)),
+    ("N: 8,5-10,5", (8.5, 10.5, None)),
+    ("[normal 8.5-10.5 mg/dL]", (8.5, 10.5, "mg/dL")),
+    ("ref. 15–65 pg/ml", (15.0, 65.0, "pg/ml")),
+    ("RR: 1.1-1.3 mmol/L", (1.1, 1.3, "mmol/L")),
+    ("VN: 15-65 pg/mL", (15.0, 65.0, "pg/mL")),
+    ("12-65 ng/L", (12.0, 65.0, "ng/L")),
+    ("(< 5)", (None, 5.0, None)),
+    ("normal", None),
+])
+def test_a_laboratory_range_is_read_with_its_label_and_brackets(text, want):
+    from calcinosis.core.labs import parse_range
+
+    assert parse_range(text) == want
+
+
+def test_a_range_printed_as_n_colon_flags_the_value(kb):
+    from calcinosis.core.labs import read_labs
+    from calcinosis.core.model import LabResult
+
+    lab = LabResult(analyte="PTH", value=845, unit="pg/ml", reported_as="value", reference_range="(N: 15-65)")
+    (r,), _ = read_labs((lab,), 60 * 365.25, "female", kb)
+    assert r.flag == "high" and r.flag_basis == "laboratory_interval"
+
+
+@pytest.mark.parametrize("value,unit,age_months,analyte,flag", [
+    ("9,6", "mg/dl", 180, "calcium_total", "normal"),     # a total calcium printed as "Ca++" (decimal comma)
+    (14.1, "mg/dl", 888, "calcium_total", "high"),
+    (2.21, "mmol/l", 0.33, "calcium_total", "normal"),
+    (1.21, "mmol/L", 120, "calcium_ionized", "normal"),   # an ionised calcium is still read as ionised
+    (5.0, "mg/dL", 120, "calcium_ionized", "normal"),
+])
+def test_ca_plus_plus_is_total_or_ionised_calcium_by_its_value(kb, value, unit, age_months, analyte, flag):
+    from calcinosis.core.labs import read_labs
+
+    labs = [{"analyte": "Ca++", "value": value, "unit": unit, "reported_as": "value"}]
+    f = read_case(case(age_months=age_months, labs=labs), "t.json")
+    (r,), _ = read_labs(f.labs, f.age_days, f.sex, kb)
+    assert (r.analyte, r.flag) == (analyte, flag)
+
+
+def test_ca_plus_plus_without_a_number_is_the_serum_calcium_and_a_loinc_code_wins(kb):
+    from calcinosis.core.labs import ambiguous_candidates, read_labs
+    from calcinosis.core.model import LabResult
+
+    (r,), _ = read_labs((LabResult(analyte="Ca++", reported_as="normal"),), 3650.0, None, kb)
+    assert r.analyte == "calcium_total"
+    assert ambiguous_candidates("Ca++", None, kb) == ("calcium_total", "calcium_ionized")
+    assert ambiguous_candidates("Ca++", "1994-3", kb) == ()
+    (r,), _ = read_labs((LabResult(analyte="Ca++", value=2.4, unit="mmol/L", loinc="1994-3"),), 3650.0, None, kb)
+    assert r.analyte == "calcium_ionized"
+
+
+@pytest.mark.parametrize("text,concept", [
+    ("Teutschländer disease of the hip", "dx_tumoral_calcinosis"),
+    ("Grönblad-Strandberg syndrome", "pxe_features"),
+    ("myositis ossificans progressiva (Münchmeyer disease)", "dx_fop"),
+])
+def test_diacritics_do_not_hide_an_eponym(kb, text, concept):
+    from calcinosis.core.evidence import fold
+
+    assert fold("Teutschländer") == "teutschlander" and len(fold("Grönblad")) == len("Grönblad")
+    ev = extract(read_case(case(histology=text), "t.json"), (), (), kb)
+    assert ev.value(concept) is True
+
+
+def test_a_foreign_body_granulomatous_reaction_around_calcium_is_not_a_granulomatous_nodule(kb):
+    ev = extract(read_case(case(histology="calcium deposits with a foreign-body granulomatous reaction"), "t.json"),
+                 (), (), kb)
+    assert ev.value("dx_granuloma") is not True
+    ev = extract(read_case(case(histology="non-caseating epithelioid granulomas"), "t.json"), (), (), kb)
+    assert ev.value("dx_granuloma") is True

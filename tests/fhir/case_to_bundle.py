@@ -131,6 +131,8 @@ def _loinc_for(lab: dict, kb: Any) -> str | None:
     from calcinosis.core import labs as L
 
     c = L.compile_labs(kb)
+    if L.ambiguous_candidates(lab.get("analyte") or "", None, kb):
+        return None  # "Ca++": the report does not say which calcium; the reader decides by the value, as for the case
     kind, hit = L._lookup_name(lab.get("analyte") or "", c)
     if kind != "analyte":
         return None
@@ -295,6 +297,8 @@ def case_to_bundle(case: dict, *, kb: Any = None, ctd_codes: bool = True) -> dic
         v, rep = lab.get("value"), lab.get("reported_as")
         if isinstance(v, bool):
             v = str(v).lower()
+        if isinstance(v, str) and re.fullmatch(r"\s*-?\d+(?:[.,]\d+)?\s*", v):
+            v = float(v.replace(",", "."))  # a number printed with a decimal comma is a number (as read_case reads it)
         if isinstance(v, (int, float)):
             res["valueQuantity"] = _quantity(v, lab.get("unit"))
         elif isinstance(v, str) and v.strip():

@@ -7,6 +7,8 @@ mention ("no evidence of Down syndrome") makes it explicitly absent; silence lea
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -51,10 +53,23 @@ _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 ALL_FIELDS = ("lesion", "sites", "conditions", "histology", "imaging", "labs")
 
 
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    d = "".join(x for x in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(x))
+    return d if len(d) == 1 else ch
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics, one character for one ("Teutschländer" -> "teutschlander",
+    "Grönblad" -> "gronblad", "Münchmeyer" -> "munchmeyer"), so offsets into the text stay valid."""
+    low = text.lower()
+    return low if low.isascii() else "".join(_fold_char(ch) for ch in low)
+
+
 def _pattern_regex(patterns: Iterable[str]) -> re.Pattern[str] | None:
     parts = []
     for p in patterns:
-        p = str(p).lower().strip()
+        p = fold(str(p)).strip()
         if not p:
             continue
         esc = re.escape(p).replace(r"\*", r"[\w-]*").replace(r"\ ", r"\s+")
@@ -232,7 +247,7 @@ def _texts(f: Findings, lex: Lexicon | None = None) -> list[tuple[str, str, str]
             out.append(("labs", f"lab {lab.analyte}", f"{lab.analyte}: {lab.value}"))
         if lab.note:
             out.append(("labs", f"lab {lab.analyte} note", lab.note))
-    return [(g, lbl, t.lower()) for g, lbl, t in out]
+    return [(g, lbl, fold(t)) for g, lbl, t in out]
 
 
 def _polarity(lex: Lexicon, text: str, start: int, end: int) -> bool | None:

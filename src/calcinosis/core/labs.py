@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -132,6 +132,9 @@ class _Compiled:
     all_units: frozenset[str]
     intervals: dict[str, tuple[_Row, ...]]  # analyte -> rows in SI, by priority
     derived: dict[str, dict[str, Any]]
+    # name_key -> candidate (analyte id, form)s of a name reports use for more than one analyte ("Ca++"),
+    # the first the default (analytes.yaml ``ambiguous_names``); the value decides (:func:`_disambiguate`)
+    ambiguous: dict[str, tuple[tuple[str, str | None], ...]] = field(default_factory=dict)
 
 
 def _age_text(days: float) -> str:
@@ -214,11 +217,17 @@ def compile_labs(kb: Any) -> _Compiled:
             low=low, high=high, age_low=a_lo, age_high=a_hi, sex=row.get("sex") or "both",
             priority=int(row.get("priority") or 9), source=row["source"], note=row.get("note") or "", ne=ne,
             band=band_label(a_lo, a_hi)))
+    ambiguous: dict[str, tuple[tuple[str, str | None], ...]] = {}
+    for amb in data.get("ambiguous_names") or []:
+        cands = tuple((str(a), None) for a in amb.get("analytes") or [] if (str(a), None) in forms)
+        if cands:
+            for n in amb.get("names") or []:
+                ambiguous.setdefault(name_key(str(n)), cands)
     compiled = _Compiled(
         forms=forms, by_name=by_name, by_loinc=by_loinc, panel_by_name=panel_by_name,
         panel_by_loinc=panel_by_loinc, all_units=frozenset(all_units),
         intervals={k: tuple(sorted(v, key=lambda r: r.priority)) for k, v in intervals.items()},
-        derived={d["id"]: d for d in data.get("derived") or []})
+        derived={d["id"]: d for d in data.get("derived") or []}, ambiguous=ambiguous)
     kb.cache["labs"] = compiled
     return compiled
 
@@ -249,7 +258,70 @@ def _lookup_name(name: str, c: _Compiled) -> tuple[str, tuple[str, str | None] |
             return "analyte", c.by_name[k]
         if k in c.panel_by_name:
             return "panel", c.panel_by_name[k]
+        if k in c.ambiguous:
+            return "analyte", c.ambiguous[k][0]
     return "none", None
+
+
+def ambiguous_candidates(name: str, loinc: str | None, kb: Any) -> tuple[str, ...]:
+    """The analytes a name without a LOINC code may stand for when reports use it for several ("Ca++":
+    total or ionised calcium); empty for an unambiguous name or a LOINC code the knowledge base knows."""
+    c = compile_labs(kb)
+    if loinc and (loinc.strip() in c.by_loinc or loinc.strip() in c.panel_by_loinc):
+        return ()
+    for k in (name_key(name or ""), _stripped_key(name or "")):
+        if k in c.by_name or k in c.panel_by_name:
+            return ()
+        if k in c.ambiguous:
+            return tuple(a for a, _f in c.ambiguous[k])
+    return ()
+
+
+def _plausible_candidate(lab: LabResult, hit: tuple[str, str | None], v: float | None,
+                         c: _Compiled) -> tuple[str, str | None]:
+    """For an ambiguous name (no age needed): the first candidate whose unit and plausible range accept the
+    value, so that a value possible for one of them is never refused as impossible."""
+    cands = next((c.ambiguous[k] for k in (name_key(lab.analyte), _stripped_key(lab.analyte)) if k in c.ambiguous),
+                 None)
+    if cands is None or hit not in cands or v is None or not lab.unit:
+        return hit
+    bare = unit_key(split_unit(lab.unit)[0])
+    for cand in cands:
+        form = c.forms[cand]
+        factor = form.units.get(bare)
+        if factor is not None and (form.plausible is None or form.plausible[0] <= v * factor <= form.plausible[1]):
+            return cand
+    return hit
+
+
+def _disambiguate(lab: LabResult, hit: tuple[str, str | None], age: float | None, sex: str | None, kb: Any,
+                  c: _Compiled) -> tuple[str, str | None]:
+    """For a name reports use for several analytes, the candidate whose interval for this age and sex the
+    value fits best (inside it, else nearest on a ratio scale); the first candidate without a usable number,
+    unit or interval, and on a tie."""
+    cands = next((c.ambiguous[k] for k in (name_key(lab.analyte), _stripped_key(lab.analyte)) if k in c.ambiguous),
+                 None)
+    if cands is None or hit not in cands or (lab.loinc and lab.loinc.strip() in c.by_loinc):
+        return hit
+    v = _numeric(lab.value)
+    if v is None or v <= 0 or not lab.unit:
+        return cands[0]
+    bare = unit_key(split_unit(lab.unit)[0])
+    best, best_d = cands[0], math.inf
+    for cand in cands:
+        factor = c.forms[cand].units.get(bare)
+        iv = pick_interval(cand[0], age, sex, kb)[0] if factor is not None and age is not None else None
+        if iv is None or (iv.low is None and iv.high is None):
+            continue
+        si = v * factor
+        d = 0.0
+        if iv.low is not None and iv.low > 0 and si < iv.low:
+            d = math.log(iv.low / si)
+        elif iv.high is not None and iv.high > 0 and si > iv.high:
+            d = math.log(si / iv.high)
+        if d < best_d - 1e-9:
+            best, best_d = cand, d
+    return best
 
 
 _PARENS = re.compile(r"\s*\([^()]*\)")
@@ -342,10 +414,32 @@ _RANGE_RE = re.compile(
 _BOUND_RE = re.compile(r"^\s*(?P<op><=|>=|<|>|≤|≥)\s*(?P<v>\d+(?:[.,]\d+)?)\s*(?P<unit>.*)$")
 
 
+# how reports introduce a laboratory's range: "(N: 15-65)", "[normal 8.5-10.5]", "ref. 15–65", "RR: 1.1-1.3",
+# "VN 15-65" (valeurs normales), "normal range: ..."; the brackets and the label are dropped before parsing
+_RANGE_LABEL = re.compile(
+    r"^\s*(?:(?:n|nr|nl|normal|normals|normal\s+(?:range|values?|limits?)|ref|ref\.|reference|reference\s+"
+    r"(?:range|interval|values?)|rr|ri|range|vn|v\.n\.|vr|norm|normwert|normal\s+value)\s*[:=]?\s+|"
+    r"(?:n|nr|nl|normal|ref|rr|ri|vn|vr|norm)\s*[:=]\s*)", re.IGNORECASE)
+_RANGE_BRACKETS = re.compile(r"^\s*[\(\[]\s*(.*?)\s*[\)\]]\s*$")
+
+
+def _range_core(text: str) -> str:
+    """The range itself, without enclosing brackets and a leading label ("(N: 15-65)" -> "15-65")."""
+    s = text.strip()
+    for _ in range(2):
+        m = _RANGE_BRACKETS.match(s)
+        if m:
+            s = m.group(1)
+        s = _RANGE_LABEL.sub("", s, count=1).strip()
+    return s
+
+
 def parse_range(text: str | None) -> tuple[float | None, float | None, str | None] | None:
-    """Parse a laboratory range ("1.6-2.2 mmol/L", "12–65 ng/L", "<5 mg/L") into (low, high, unit)."""
+    """Parse a laboratory range ("1.6-2.2 mmol/L", "12–65 ng/L", "<5 mg/L", "(N: 15-65)", "N: 8,5-10,5")
+    into (low, high, unit)."""
     if not text:
         return None
+    text = _range_core(text)
     m = _RANGE_RE.match(text)
     if m:
         unit = m.group("unit").strip() or None
@@ -419,7 +513,8 @@ def check_labs(labs: Sequence[LabResult], kb: Any) -> list[Issue]:
             continue
         if kind != "analyte":
             continue
-        form = c.forms[_form_for_unit(hit, lab.unit, c)]  # type: ignore[arg-type]
+        hit = _plausible_candidate(lab, hit, v, c)  # type: ignore[arg-type]
+        form = c.forms[_form_for_unit(hit, lab.unit, c)]
         issues.extend(_check_range_text(lab, form))
         if v is None:
             continue
@@ -595,7 +690,8 @@ def read_labs(labs: Sequence[LabResult], age_days: float | None, sex: str | None
         if kind == "panel":
             out.extend(_read_panel(lab, hit, c, age_days, sex, kb))  # type: ignore[arg-type]
         elif kind == "analyte":
-            out.append(_read_one(lab, c.forms[_form_for_unit(hit, lab.unit, c)], age, sex, kb))  # type: ignore[arg-type]
+            hit = _disambiguate(lab, hit, age, sex, kb, c)  # type: ignore[arg-type]
+            out.append(_read_one(lab, c.forms[_form_for_unit(hit, lab.unit, c)], age, sex, kb))
         else:
             out.append(_read_unrecognised(lab))
     readings = tuple(out)

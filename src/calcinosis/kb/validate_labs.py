@@ -122,6 +122,23 @@ def labs_analytes(data: dict[str, Any]) -> list[str]:
             claim(names, name_key(str(syn)), f"panel {pid}", "name")
         for code in p.get("loinc") or []:
             claim(loincs, str(code), f"panel {pid}", "LOINC code")
+    for i, amb in enumerate(doc.get("ambiguous_names") or []):
+        where = f"ambiguous_names[{i}]"
+        if not isinstance(amb, dict):
+            problems.append(f"{F_AN}: {where}: must be a mapping")
+            continue
+        if not amb.get("sources"):
+            problems.append(f"{F_AN}: {where}: no sources")
+        if len(amb.get("analytes") or []) < 2:
+            problems.append(f"{F_AN}: {where}: needs at least two candidate analytes")
+        for m in amb.get("analytes") or []:
+            if m not in ids:
+                problems.append(f"{F_AN}: {where}: unknown analyte {m!r}")
+        for n in amb.get("names") or []:
+            if not isinstance(n, str) or n != n.lower():
+                problems.append(f"{F_AN}: {where}: name {n!r} must be a lower-case string")
+            elif name_key(n) in names:
+                problems.append(f"{F_AN}: {where}: name {n!r} is also a name of {names[name_key(n)]}")
     for i, d in enumerate(doc.get("derived") or []):
         did = d.get("id") or f"#{i}"
         if not d.get("sources"):
