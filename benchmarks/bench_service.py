@@ -86,13 +86,15 @@ def build_prefetch() -> tuple[str, dict]:
 
 
 CHART_MARK = b"zqmarkqz"  # replaced by c0000001, c0000002, ... in the "new chart" runs
+BIRTH_MARK = b"zqbirthqz"  # the patient's birthDate: a different day for every new chart
 
 
 def body_template(pid: str, pre: dict) -> tuple[bytes, bytes]:
     """The request body with a hookInstance marker; every resource id, the patient id and every free text
     (CodeableConcept and note texts, report conclusions, string values) carry CHART_MARK, which the "new chart"
     runs replace per request: every request is another patient's chart, with texts never seen before (so the
-    knowledge base's memo of text matches is no help)."""
+    knowledge base's memo of text matches is no help); the birthDate carries BIRTH_MARK, replaced by another
+    day for every new chart (so the memo of reference-interval choices by age is no help either)."""
     mark = CHART_MARK.decode()
 
     def mark_texts(node: object) -> None:
@@ -108,6 +110,7 @@ def body_template(pid: str, pre: dict) -> tuple[bytes, bytes]:
 
     pre = copy.deepcopy(pre)
     mark_texts(pre)
+    pre["patient"]["birthDate"] = BIRTH_MARK.decode()
     text = json.dumps(pre)
     ids = {pid} | {e["resource"]["id"] for v in pre.values() if isinstance(v, dict) and "entry" in v
                    for e in v["entry"]}
@@ -157,7 +160,12 @@ async def load(url: str, template: bytes, marker: bytes, n: int, conc: int, toke
     bodies = []
     for i in range(n + warmup):
         b = template.replace(marker, str(uuid.uuid4()).encode())
-        bodies.append(b.replace(CHART_MARK, f"c{i:07d}".encode()) if cold else b)
+        if cold:  # another patient: new ids, new texts, another age (so no memo helps)
+            born = dt.date(2009, 11, 24) - dt.timedelta(days=i % 1000)
+            b = b.replace(CHART_MARK, f"c{i:07d}".encode()).replace(BIRTH_MARK, born.isoformat().encode())
+        else:
+            b = b.replace(BIRTH_MARK, b"2009-11-24")
+        bodies.append(b)
     clients = [httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=1)) for _ in range(conc)]
     try:
         counter = iter(range(n + warmup))
