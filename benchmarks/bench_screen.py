@@ -5,7 +5,8 @@
 Compares on one synthetic export: DuckDB's bare count(*) scan (the floor), the DuckDB screen (scan+gather
 alone and the whole screen with assessment; peak RSS of its own subprocess), a per-patient Python baseline
 (fhir.resources parse + assess of every patient, run on a sample and extrapolated), Spark local[1] and local[2].
-Prints a Markdown table of seconds and ratios.
+Prints a Markdown table of seconds, ratios to the floor and CPU seconds (user + system, the step's process and
+its children: steadier than wall time when the machine is shared), and the engine part split into its passes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from pathlib import Path
 CHILD = r"""
 import json, resource, sys, time, datetime as dt
 mode, exp, out = sys.argv[1], sys.argv[2], sys.argv[3]
+def cpu():
+    return sum(getattr(resource.getrusage(w), k) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for k in ("ru_utime", "ru_stime"))
 t = time.perf_counter()
 res = {}
 if mode == "floor":
@@ -39,15 +43,20 @@ elif mode == "engine":
     from pathlib import Path
     kb = load_kb(); cfg = load_config(kb); files = discover(exp); as_of = default_as_of(Path(exp))
     e = DuckEngine(cfg, as_of, ErrorLog(10**9)); rows = []
+    t1 = time.perf_counter()
     for f, n, r in e.scan(files): rows += r
+    t2 = time.perf_counter()
     c = decide_candidates(rows, e, cfg, as_of)
+    t3 = time.perf_counter()
     res["candidates"] = len(c); res["gathered_lines"] = sum(len(l) for _, l in e.gather(files, sorted(c)))
+    res["passes"] = {"setup": t1 - t, "scan": t2 - t1, "candidates": t3 - t2, "gather": time.perf_counter() - t3}
 else:
     from calcinosis.screening.run import screen
     eng, _, master = mode.partition(":")
     s = screen(exp, out, engine=eng, master=master or None, progress=False, workers=int(sys.argv[4]))
     res["candidates"] = s.candidates; res["resources"] = s.resources
 res["seconds"] = time.perf_counter() - t
+res["cpu_seconds"] = cpu()
 res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("RESULT " + json.dumps(res))
 """
@@ -125,9 +134,13 @@ def main() -> None:
     floor = rows["floor: DuckDB count(*)"]["seconds"]
     print(f"\n{a.patients} patients, {rows['floor: DuckDB count(*)']['lines']} resources, {size:.0f} MB NDJSON; "
           f"synth {gen:.1f} s; candidates {rows['DuckDB scan + candidates + gather']['candidates']}\n")
-    print("| step | seconds | × floor | peak RSS (MB) |\n|---|---|---|---|")
+    print("| step | seconds | × floor | CPU s | peak RSS (MB) |\n|---|---|---|---|---|")
     for k, v in rows.items():
-        print(f"| {k} | {v['seconds']:.1f} | {v['seconds'] / floor:.2f} | {v.get('peak_rss_mb', float('nan')):.0f} |")
+        print(f"| {k} | {v['seconds']:.1f} | {v['seconds'] / floor:.2f} | {v.get('cpu_seconds', float('nan')):.1f} "
+              f"| {v.get('peak_rss_mb', float('nan')):.0f} |")
+    passes = rows["DuckDB scan + candidates + gather"].get("passes")
+    if passes:
+        print("\nengine part: " + ", ".join(f"{k} {v:.2f} s" for k, v in passes.items()))
     duck = rows["DuckDB screen (1 process)"]["seconds"]
     print(f"\nspeed-up of the DuckDB screen over the per-patient baseline: "
           f"{rows[[k for k in rows if k.startswith('per-patient')][0]]['seconds'] / duck:.0f}×")

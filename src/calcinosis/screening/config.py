@@ -34,6 +34,11 @@ class ScreenConfig:
     synthetic: dict[str, Any]
     kb_version: str = ""
 
+    @property
+    def signal_types(self) -> frozenset[str]:
+        """The resource types some signal reads: only their lines can carry a signal (the rules test the type)."""
+        return frozenset().union(*(s.resource_types for s in self.signals))
+
     def age_band(self, age_days: float | None) -> str:
         if age_days is None:
             return "unknown"

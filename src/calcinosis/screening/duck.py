@@ -19,15 +19,34 @@ BAD_CODES = {
     "IMPOSSIBLE_VALUE": "impossible value",
 }
 
+# A line is read when it is not blank. ``trim`` is costly on every line (it is Unicode-aware), so it runs only
+# on the rare lines that do not open with "{" (same result: a line starting with "{" is never blank).
+NON_BLANK = "line IS NOT NULL AND (starts_with(line, '{') OR trim(line) <> '')"
+
 
 def lines_sql(files: list[str], filename: bool = False) -> str:
     src = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
     return _LINES.format(src=src, extra=", filename=true" if filename else "")
 
 
+def parsed(paths: list[str]) -> str:
+    """One JSON parse per line: the listed paths as strings, or NULL when the line is not valid JSON.
+
+    ``try(json_extract_string(...))`` gives NULL exactly where ``json_valid`` is false (the same reader and flags;
+    a valid line always gives a list); ``json_valid`` still decides the rare NULL rows, so the result cannot
+    differ from validating first and extracting after."""
+    return "try(json_extract_string(line, [" + ", ".join("'" + p + "'" for p in paths) + "]))"
+
+
+def _sql_list(items: list[str] | frozenset[str]) -> str:
+    return ", ".join("'" + t.replace("'", "''") + "'" for t in sorted(items))
+
+
 class DuckEngine:
     name = "duckdb"
-    GROUP = 16  # files per scan query: fewer queries (each has a fixed cost), progress still moves
+    GROUP = 16  # files reported together (errors added, then the files yielded): as it always was
+    QUERY_BYTES = 512 << 20  # files read per query, by size: each query has a fixed cost (the Patient-id hash
+    #                          table of the dangling-reference check is built again), progress still moves
 
     def __init__(self, cfg: Any, as_of: Any, errors: ErrorLog, *, threads: int | None = None,
                  memory_limit: str = "1GB"):
@@ -40,23 +59,79 @@ class DuckEngine:
         if threads:
             self.con.execute(f"SET threads={int(threads)}")
         self.con.execute("CREATE TEMP TABLE patients(id VARCHAR, birth VARCHAR, gender VARCHAR)")
-        known = ", ".join("'" + t + "'" for t in sorted(cfg.known_types))
-        self.known = known
+        self.known = _sql_list(cfg.known_types)
+        # the prefilter regex runs only on lines of a type some signal reads (the rules test the type first)
+        self.signal_types = _sql_list(cfg.signal_types)
+        self.on_scanned: Callable[[ExportFile, int], None] | None = None
+        self._kept: dict[str, list[tuple[str, str]]] = {}  # file -> (reference, line) kept for known candidates
+        self._kept_for: dict[str, frozenset[str]] = {}  # file -> the candidates whose lines it kept
 
     def scan(self, files: list[ExportFile]) -> Iterator[tuple[ExportFile, int, list[tuple[str, str]]]]:
-        """Pass 1 (Patient files first, then the others a group of files per query): yields
-        (file, lines read, prefiltered rows) for every file."""
+        """Pass 1: yields (file, lines read, prefiltered rows) for every file, in the order of ``files``.
+
+        Patient files first (ids, birth dates), then the others, a query per batch of files of one type (see
+        below for the order). Files are reported (errors added, file yielded) in the order and groups of
+        ``files`` whatever order they were read in, so --max-errors stops at the same file with the same errors.
+        ``on_scanned(file, lines)``, when set, is called as each file is read (the progress display)."""
         patients = [f for f in files if f.type == "Patient"]
         others = [f for f in files if f.type != "Patient"]
-        for f in patients:
-            yield f, self.load_patients(f), []
+        for group in self._batches(patients):
+            counts, bad = self.load_patients(group)
+            for f in group:
+                # errors are added file by file, as each file is reported (--max-errors stops at the same file)
+                self.errors.add_lines(f, bad.get(str(f.path), []))
+                self._scanned(f, counts.get(str(f.path), 0))
+                yield f, counts.get(str(f.path), 0), []
         self.finish_patients()
+        from calcinosis.screening.run import decide_candidates
+
+        # Read the files most likely to hold signals first (types read by more signals, then the smaller
+        # types), then the files of other types. After each batch the candidates found so far are known, and
+        # the following batches keep those candidates' lines: the gathering pass then reads again only what
+        # was read before a candidate was known (the Patient and Condition files, in practice).
+        nsig = {t: sum(t in s.resource_types for s in self.cfg.signals) for t in {f.type for f in others}}
+        size: dict[str, int] = {}
+        for f in others:
+            size[f.type] = size.get(f.type, 0) + f.path.stat().st_size
+        order = sorted(range(len(others)), key=lambda i: (-nsig[others[i].type], size[others[i].type], i))
+        results: dict[str, tuple[int, list[tuple[str, str]], list[tuple[str, str, str]]]] = {}
+        known: set[str] = set()
+        self._kept, self._kept_for = {}, {}
+        for group in self._batches([others[i] for i in order]):
+            if known:
+                self.con.execute("CREATE OR REPLACE TEMP TABLE keep_refs AS SELECT unnest(?::VARCHAR[]) AS ref",
+                                 [sorted(known)])
+            res = self.scan_files(group, keep=bool(known))
+            results.update(res)
+            for f in group:
+                self._kept_for[str(f.path)] = frozenset(known)
+            rows = [r for f in group for r in res.get(str(f.path), (0, [], []))[1]]
+            if rows:  # candidates are decided resource by resource: the union over batches is the whole
+                known |= {"Patient/" + p for p in decide_candidates(rows, self, self.cfg, self.as_of)}
         for i in range(0, len(others), self.GROUP):
             group = others[i:i + self.GROUP]
-            results = self.scan_files(group)
+            for f in sorted(group, key=lambda f: str(f.path)):
+                self.errors.add_lines(f, results.get(str(f.path), (0, [], []))[2])
             for f in group:
-                n, rows = results.get(str(f.path), (0, []))
+                n, rows, _ = results.get(str(f.path), (0, [], []))
                 yield f, n, rows
+
+    def _batches(self, files: list[ExportFile]) -> Iterator[list[ExportFile]]:
+        """Files read per query: up to ``QUERY_BYTES``, one resource type (file name) per query."""
+        batch: list[ExportFile] = []
+        size = 0
+        for f in files:
+            if batch and (size >= self.QUERY_BYTES or f.type != batch[-1].type):
+                yield batch
+                batch, size = [], 0
+            batch.append(f)
+            size += f.path.stat().st_size
+        if batch:
+            yield batch
+
+    def _scanned(self, f: ExportFile, n: int) -> None:
+        if self.on_scanned is not None:
+            self.on_scanned(f, n)
 
     def assess(self, files: list[ExportFile], cands: dict[str, Any], *, workers: int = 1, kb: Any = None):
         """Pass 2 and the assessment: gather each candidate's lines, assess in this process (or workers)."""
@@ -65,18 +140,20 @@ class DuckEngine:
         yield from assess_local(self.gather(files, sorted(cands)), cands, self.as_of, workers, kb)
 
     # -- pass 1 -------------------------------------------------------------------------------------------
-    def load_patients(self, f: ExportFile) -> int:
-        src = lines_sql([str(f.path)])
+    def load_patients(self, group: list[ExportFile]) -> tuple[dict[str, int], dict[str, list[tuple[str, str, str]]]]:
+        """Load the Patient files of a group (id, birth date, sex); returns lines per file and bad lines per file."""
+        src = lines_sql([str(f.path) for f in group], filename=True)
         as_of = self.as_of.isoformat()
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE pf AS
-            SELECT line, ok, CASE WHEN ok THEN json_extract_string(line, ['$.resourceType', '$.id',
-                   '$.birthDate', '$.gender']) END AS f
-            FROM (SELECT line, json_valid(line) AS ok FROM {src} WHERE line IS NOT NULL AND trim(line) <> '')""")
+            SELECT filename, line, CASE WHEN f IS NULL THEN json_valid(line) ELSE true END AS ok, f
+            FROM (SELECT filename, line, {parsed(['$.resourceType', '$.id', '$.birthDate', '$.gender'])} AS f
+                  FROM {src} WHERE {NON_BLANK})""")
         self.con.execute("""INSERT INTO patients SELECT f[2], f[3], f[4] FROM pf
                             WHERE ok AND f[1] = 'Patient' AND f[2] IS NOT NULL""")
-        bad = self.con.execute(f"""
-            SELECT line, CASE WHEN NOT ok THEN 'MALFORMED_LINE'
+        bad: dict[str, list[tuple[str, str, str]]] = {}
+        for fname, line, code in self.con.execute(f"""
+            SELECT filename, line, CASE WHEN NOT ok THEN 'MALFORMED_LINE'
                               WHEN f[1] IS NULL THEN 'NO_RESOURCE_TYPE'
                               WHEN f[1] NOT IN ({self.known}) THEN 'UNKNOWN_TYPE'
                               ELSE 'IMPOSSIBLE_VALUE' END AS code
@@ -84,76 +161,90 @@ class DuckEngine:
                                      ELSE left(f[3], 10) END AS DATE) AS bd FROM pf)
             WHERE NOT ok OR f[1] IS NULL OR f[1] NOT IN ({self.known})
                OR (f[1] = 'Patient' AND f[3] IS NOT NULL AND (bd IS NULL OR bd > DATE '{as_of}'
-                   OR bd < DATE '{as_of}' - INTERVAL 130 YEAR))""").fetchall()
-        n = self.con.execute("SELECT count(*) FROM pf").fetchone()[0]
+                   OR bd < DATE '{as_of}' - INTERVAL 130 YEAR))""").fetchall():
+            bad.setdefault(fname, []).append((line, code, _msg(code, "birthDate")))
+        counts = dict(self.con.execute("SELECT filename, count(*) FROM pf GROUP BY filename").fetchall())
         self.con.execute("DROP TABLE pf")
-        self.errors.add_lines(f, [(line, code, _msg(code, "birthDate")) for line, code in bad])
-        return int(n)
+        return {k: int(v) for k, v in counts.items()}, bad
 
     def finish_patients(self) -> None:
         self.con.execute("CREATE TEMP TABLE pids AS SELECT DISTINCT 'Patient/' || id AS ref FROM patients")
 
-    def scan_files(self, group: list[ExportFile]) -> dict[str, tuple[int, list[tuple[str, str]]]]:
-        """Count lines, report bad ones, and return the (reference, line) rows the prefilter selects, per file."""
+    def scan_files(self, group: list[ExportFile], keep: bool = False
+                   ) -> dict[str, tuple[int, list[tuple[str, str]], list[tuple[str, str, str]]]]:
+        """Count lines, find bad ones, and return per file (lines, the (reference, line) rows the prefilter
+        selects, the bad lines as (line, code, message)). ``keep``: also keep the lines of the patients in
+        ``keep_refs`` (read by ``gather``)."""
         pat = self.cfg.prefilter.replace("'", "''")
+        kept = "ok AND ref IN (SELECT ref FROM keep_refs)" if keep else "false"
         rows = self.con.execute(f"""
             SELECT filename, status, count(*), list(line) FILTER (WHERE status NOT IN ('OK', 'SIGNAL')),
-                   list(ref) FILTER (WHERE status = 'SIGNAL'), list(line) FILTER (WHERE status = 'SIGNAL')
+                   list(ref) FILTER (WHERE status = 'SIGNAL'), list(line) FILTER (WHERE status = 'SIGNAL'),
+                   list(ref) FILTER (WHERE kept), list(line) FILTER (WHERE kept)
             FROM (
-              SELECT filename, line, ref, CASE
+              SELECT filename, line, ref, {kept} AS kept, CASE
                 WHEN NOT ok THEN 'MALFORMED_LINE'
                 WHEN f[1] IS NULL THEN 'NO_RESOURCE_TYPE'
                 WHEN f[1] NOT IN ({self.known}) THEN 'UNKNOWN_TYPE'
                 WHEN ref LIKE 'Patient/%' AND ref NOT IN (SELECT ref FROM pids) THEN 'DANGLING_REFERENCE'
                 WHEN try_cast(f[4] AS DOUBLE) < 0 THEN 'IMPOSSIBLE_VALUE'
-                WHEN regexp_matches(line, '{pat}') THEN 'SIGNAL'
+                WHEN f[1] IN ({self.signal_types}) AND regexp_matches(line, '{pat}') THEN 'SIGNAL'
                 ELSE 'OK' END AS status
-              FROM (SELECT filename, line, ok, f, coalesce(f[2], f[3]) AS ref FROM (
-                SELECT filename, line, ok, CASE WHEN ok THEN json_extract_string(line, ['$.resourceType',
-                       '$.subject.reference', '$.patient.reference', '$.valueQuantity.value']) END AS f
-                FROM (SELECT filename, line, json_valid(line) AS ok
-                      FROM {lines_sql([str(f.path) for f in group], filename=True)}
-                      WHERE line IS NOT NULL AND trim(line) <> ''))))
+              FROM (SELECT filename, line, CASE WHEN f IS NULL THEN json_valid(line) ELSE true END AS ok, f,
+                           coalesce(f[2], f[3]) AS ref FROM (
+                SELECT filename, line, {parsed(['$.resourceType', '$.subject.reference', '$.patient.reference',
+                                                '$.valueQuantity.value'])} AS f
+                FROM {lines_sql([str(f.path) for f in group], filename=True)}
+                WHERE {NON_BLANK})))
             GROUP BY filename, status""").fetchall()
-        by_path = {str(f.path): f for f in group}
-        out: dict[str, tuple[int, list[tuple[str, str]]]] = {}
-        bad: dict[str, list[tuple[str, str, str]]] = {}
-        for fname, status, n, bad_lines, refs, lines in sorted(rows, key=lambda r: (r[0], r[1])):
-            total, signal_rows = out.get(fname, (0, []))
+        out: dict[str, tuple[int, list[tuple[str, str]], list[tuple[str, str, str]]]] = {}
+        for fname, status, n, bad_lines, refs, lines, kept_refs, kept_lines in sorted(rows, key=lambda r: r[:2]):
+            total, signal_rows, bad = out.get(fname, (0, [], []))
             if status == "SIGNAL":
                 signal_rows = signal_rows + list(zip(refs, lines))
             elif status != "OK":
-                bad.setdefault(fname, []).extend(
-                    (line, status, _msg(status, "valueQuantity.value")) for line in bad_lines)
-            out[fname] = (total + n, signal_rows)
-        for fname in sorted(bad):
-            self.errors.add_lines(by_path[fname], bad[fname])
+                bad = bad + [(line, status, _msg(status, "valueQuantity.value")) for line in bad_lines]
+            if kept_refs:
+                self._kept.setdefault(fname, []).extend(zip(kept_refs, kept_lines))
+            out[fname] = (total + n, signal_rows, bad)
+        for f in group:
+            self._scanned(f, out.get(str(f.path), (0, [], []))[0])
         return out
 
     def patient_info(self, pids: list[str]) -> dict[str, tuple[str | None, str | None]]:
         if not pids:
             return {}
-        self.con.execute("CREATE OR REPLACE TEMP TABLE want(id VARCHAR)")
-        self.con.executemany("INSERT INTO want VALUES (?)", [(p,) for p in pids])
         return {r[0]: (r[1], r[2]) for r in self.con.execute(
-            "SELECT id, min(birth), min(gender) FROM patients WHERE id IN (SELECT id FROM want) GROUP BY id"
-        ).fetchall()}
+            "SELECT id, min(birth), min(gender) FROM patients WHERE id IN (SELECT unnest(?::VARCHAR[])) GROUP BY id",
+            [list(pids)]).fetchall()}
 
     # -- pass 2 -------------------------------------------------------------------------------------------
     def gather(self, files: list[ExportFile], pids: list[str]) -> Iterator[tuple[str, list[str]]]:
         """Yield (patient id, raw lines) for each candidate, in patient-id order."""
-        self.con.execute("CREATE OR REPLACE TEMP TABLE cand(ref VARCHAR)")
-        self.con.executemany("INSERT INTO cand VALUES (?)", [("Patient/" + p,) for p in pids])
+        cand_refs = ["Patient/" + p for p in pids]
+        self.con.execute("CREATE OR REPLACE TEMP TABLE cand AS SELECT unnest(?::VARCHAR[]) AS ref", [cand_refs])
         pfiles = [str(f.path) for f in files if f.type == "Patient"]
-        ofiles = [str(f.path) for f in files if f.type != "Patient"]
-        parts = []
+        # a file read before some candidate was known is read again (for every candidate, its kept lines set
+        # aside); the others give the lines they kept in pass 1
+        cset = set(cand_refs)
+        ofiles = [str(f.path) for f in files
+                  if f.type != "Patient" and cset - self._kept_for.get(str(f.path), frozenset())]
+        again = set(ofiles)
+        kept = [row for path, rows in self._kept.items() if path not in again for row in rows]
+        self.con.execute("CREATE OR REPLACE TEMP TABLE kept(ref VARCHAR, line VARCHAR)")
+        if kept:
+            refs, lines = zip(*kept)
+            self.con.execute("INSERT INTO kept SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+                             [list(refs), list(lines)])
+        parts = ["SELECT ref, line FROM kept"]
         if pfiles:
-            parts.append(f"""SELECT 'Patient/' || json_extract_string(line, '$.id') AS ref, line FROM
-                {lines_sql(pfiles)} WHERE line IS NOT NULL AND json_valid(line)""")
+            # (invalid lines give NULL and are left out, as the scan reported them)
+            parts.append(f"""SELECT 'Patient/' || {parsed(['$.id'])}[1] AS ref, line FROM
+                {lines_sql(pfiles)} WHERE line IS NOT NULL""")
         if ofiles:
             parts.append(f"""SELECT coalesce(f[1], f[2]) AS ref, line FROM (SELECT line,
-                json_extract_string(line, ['$.subject.reference', '$.patient.reference']) AS f FROM
-                {lines_sql(ofiles)} WHERE line IS NOT NULL AND json_valid(line))""")
+                {parsed(['$.subject.reference', '$.patient.reference'])} AS f FROM
+                {lines_sql(ofiles)} WHERE line IS NOT NULL)""")
         cur = self.con.execute(f"""SELECT ref, list(line ORDER BY line) FROM ({' UNION ALL '.join(parts)})
                                    WHERE ref IN (SELECT ref FROM cand) GROUP BY ref ORDER BY ref""")
         while True:

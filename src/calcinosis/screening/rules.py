@@ -83,13 +83,19 @@ def refuted(res: dict[str, Any]) -> bool:
 def matches(sig: Signal, res: dict[str, Any]) -> bool:
     if res.get("resourceType") not in sig.resource_types or refuted(res):
         return False
-    concepts = _concepts(res)
+    return _matches(sig, res, _concepts(res), [])
+
+
+def _matches(sig: Signal, res: dict[str, Any], concepts: list[dict[str, Any]], texts: list[list[str]]) -> bool:
+    """``matches`` once the type and refutation are checked; ``texts`` caches ``_texts`` across signals."""
     for c in concepts:
         for cd in c.get("coding") or ():
             if (str(cd.get("system")), str(cd.get("code"))) in sig.codes:
                 return True
     if sig.text:
-        for t in _texts(res, concepts):
+        if not texts:
+            texts.append(_texts(res, concepts))
+        for t in texts[0]:
             if any(p.search(t) for p in sig.text):
                 return True
     return False
@@ -97,10 +103,22 @@ def matches(sig: Signal, res: dict[str, Any]) -> bool:
 
 def resource_signals(res: dict[str, Any], cfg: ScreenConfig, birth: dt.date | None,
                      as_of: dt.date) -> list[str]:
-    """Ids of the signals a resource carries (age limits checked at the resource's date, else the as-of date)."""
+    """Ids of the signals a resource carries (age limits checked at the resource's date, else the as-of date).
+
+    The same test as ``matches`` for each signal, with the refutation, concepts and texts of the resource
+    worked out once (on the first signal of its type, as ``matches`` would)."""
     out = []
+    rt = res.get("resourceType")
+    concepts: list[dict[str, Any]] | None = None
+    texts: list[list[str]] = []
     for sig in cfg.signals:
-        if not matches(sig, res):
+        if rt not in sig.resource_types:
+            continue
+        if concepts is None:
+            if refuted(res):
+                return out  # refuted resources match no signal (out is still empty here)
+            concepts = _concepts(res)
+        if not _matches(sig, res, concepts, texts):
             continue
         if sig.max_age_days is not None and birth is not None:
             when = resource_date(res) or as_of

@@ -144,13 +144,21 @@ def screen(export_dir: str | Path, out: str | Path, *, engine: str = "duckdb", a
             pr.task("res", "resources read", None)
             pr.task("cand", "candidates assessed", None)
             signal_rows: list[tuple[str, str]] = []
+
+            def scanned(f, n):
+                pr.advance("files", 1, info=f.name)
+                pr.advance("res", n)
+
+            live = hasattr(eng, "on_scanned")  # the engine reports files as it reads them (maybe out of order)
+            if live:
+                eng.on_scanned = scanned
             for f, n, rows in eng.scan(files):
                 summary.resources += n
                 if f.type == "Patient":
                     summary.patients += n
                 signal_rows.extend(rows)
-                pr.advance("files", 1, info=f.name)
-                pr.advance("res", n)
+                if not live:
+                    scanned(f, n)
                 errors.check()
             cands = decide_candidates(signal_rows, eng, cfg, as_of_d)
             summary.candidates = len(cands)

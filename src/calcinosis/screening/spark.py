@@ -78,7 +78,8 @@ class SparkEngine:
                   .when((F.col("rt") != "Patient") & F.col("ref").startswith("Patient/") & F.col("pref").isNull(),
                         "DANGLING_REFERENCE")
                   .when(g("value", "$.valueQuantity.value").cast("double") < 0, "IMPOSSIBLE_VALUE")
-                  .when((F.col("rt") != "Patient") & F.col("value").rlike(self.cfg.prefilter), "SIGNAL")
+                  .when(F.col("rt").isin(sorted(self.cfg.signal_types)) & F.col("value").rlike(self.cfg.prefilter),
+                        "SIGNAL")
                   .otherwise("OK"))
         flagged = joined.withColumn("status", status)
         counts = dict(flagged.groupBy("file").count().collect())
