@@ -78,3 +78,13 @@ def test_bad_as_of_exit_2(tmp_path, capsys):
     exp = make_export(tmp_path / "exp")
     assert run(["screen", str(exp), "--out", str(tmp_path / "o"), "--as-of", "yesterday"]) == 2
     assert "--as-of" in capsys.readouterr().err
+
+
+def test_a_bad_line_repeated_in_a_file_is_reported_at_each_of_its_lines(tmp_path):
+    d = tmp_path / "exp"
+    d.mkdir()
+    (d / "Patient.ndjson").write_text(PAT % ("a", "2025-06-01") + "\n")
+    (d / "Condition.ndjson").write_text("\n".join(["{not json", L94 % (1, "a"), "{not json", "{not json"]) + "\n")
+    assert run(["screen", str(d), "--out", str(tmp_path / "out"), "--as-of", "2026-11-24", "--no-progress"]) == 0
+    errs = [e.split(",")[0] for e in errors_of(tmp_path / "out")]
+    assert errs == ["Condition.ndjson: line 1", "Condition.ndjson: line 3", "Condition.ndjson: line 4"]

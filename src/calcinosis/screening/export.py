@@ -78,15 +78,18 @@ def open_text(path: Path):
     return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
 
 
-def locate_lines(path: Path, texts: set[str]) -> dict[str, int]:
-    """Line numbers (1-based, first occurrence) of the given raw lines; used only for the few bad lines."""
-    found: dict[str, int] = {}
+def locate_lines(path: Path, wanted: dict[str, int]) -> dict[str, list[int]]:
+    """Line numbers (1-based, in file order) of the given raw lines, as many occurrences of each as asked for
+    (a bad line repeated in a file is reported at each of its lines); used only for the few bad lines."""
+    found: dict[str, list[int]] = {}
+    left = sum(wanted.values())
     with open_text(path) as fh:
         for no, line in enumerate(fh, start=1):
             s = line.rstrip("\r\n")
-            if s in texts and s not in found:
-                found[s] = no
-                if len(found) == len(texts):
+            if s in wanted and len(found.setdefault(s, [])) < wanted[s]:
+                found[s].append(no)
+                left -= 1
+                if left == 0:
                     break
     return found
 
@@ -107,8 +110,11 @@ class ErrorLog:
         """``bad`` = (raw line, code, message); resolves line numbers once per file."""
         if not bad:
             return
-        where = locate_lines(f.path, {b[0] for b in bad})
-        rows = sorted(((where.get(t, 0), c, m) for t, c, m in bad))
+        wanted: dict[str, int] = {}
+        for t, _c, _m in bad:
+            wanted[t] = wanted.get(t, 0) + 1
+        where = {t: iter(nos) for t, nos in locate_lines(f.path, wanted).items()}
+        rows = sorted(((next(where.get(t, iter(())), 0), c, m) for t, c, m in bad))
         for no, code, msg in rows:
             self.add(code, msg, f"{f.name}: line {no}" if no else f.name)
 
