@@ -119,7 +119,10 @@ def main() -> None:
     gen = time.perf_counter() - t
     size = sum(p.stat().st_size for p in exp.glob("*.ndjson*")) / 1e6
     rows = {}
-    rows["floor: DuckDB count(*)"] = child(CHILD, "floor", str(exp), "-")
+    # the floor twice, the faster kept: its first read may be the one that brings the files into the page
+    # cache, which every later step then enjoys
+    rows["floor: DuckDB count(*)"] = min((child(CHILD, "floor", str(exp), "-") for _ in range(2)),
+                                         key=lambda r: r["seconds"])
     rows["DuckDB scan + candidates + gather"] = child(CHILD, "engine", str(exp), "-")
     rows["DuckDB screen (1 process)"] = child(CHILD, "duckdb", str(exp), str(root / "out-duck1"), "1")
     rows[f"DuckDB screen ({a.workers} assess workers)"] = child(CHILD, "duckdb", str(exp), str(root / "out-duck"),
@@ -143,7 +146,7 @@ def main() -> None:
         print("\nengine part: " + ", ".join(f"{k} {v:.2f} s" for k, v in passes.items()))
     duck = rows["DuckDB screen (1 process)"]["seconds"]
     print(f"\nspeed-up of the DuckDB screen over the per-patient baseline: "
-          f"{rows[[k for k in rows if k.startswith('per-patient')][0]]['seconds'] / duck:.0f}×")
+          f"{rows[next(k for k in rows if k.startswith('per-patient'))]['seconds'] / duck:.0f}×")
     if not a.no_spark:
         print(f"Spark local[1] / local[2]: {rows['Spark local[1]']['seconds'] / rows['Spark local[2]']['seconds']:.2f}")
 

@@ -39,7 +39,7 @@ def dev_type(case_id):
 
 
 def test_every_seeded_case_is_found_with_its_seeded_type(screened):
-    exp, out, s = screened
+    exp, out, _s = screened
     truth = read_csv(exp / "ground_truth.csv")
     rows = read_csv(out / "screen.csv")
     seeded = {p: t for p, t in truth.items() if t["type"] != "none"}

@@ -88,3 +88,22 @@ def test_a_bad_line_repeated_in_a_file_is_reported_at_each_of_its_lines(tmp_path
     assert run(["screen", str(d), "--out", str(tmp_path / "out"), "--as-of", "2026-11-24", "--no-progress"]) == 0
     errs = [e.split(",")[0] for e in errors_of(tmp_path / "out")]
     assert errs == ["Condition.ndjson: line 1", "Condition.ndjson: line 3", "Condition.ndjson: line 4"]
+
+
+def test_whole_resource_validation_is_opt_in(tmp_path):
+    """A candidate with an element that is not FHIR R4 is assessed from what the reader uses; with
+    --fhir-validate it is refused (NOT_ASSESSABLE, naming the element)."""
+    d = tmp_path / "exp"
+    d.mkdir()
+    (d / "Patient.ndjson").write_text(PAT % ("a", "2025-06-01") + "\n")
+    odd = json.loads(L94 % (1, "a"))
+    odd["severityScore"] = 3  # not an element of Condition
+    (d / "Condition.ndjson").write_text(json.dumps(odd) + "\n")
+    args = ["screen", str(d), "--as-of", "2026-11-24", "--no-progress"]
+    assert run([*args, "--out", str(tmp_path / "lenient")]) == 0
+    assert (tmp_path / "lenient" / "screen.csv").read_text().splitlines()[1].startswith("a,")
+    assert errors_of(tmp_path / "lenient") == []
+    assert run([*args, "--out", str(tmp_path / "strict"), "--fhir-validate"]) == 0
+    errs = errors_of(tmp_path / "strict")
+    assert len(errs) == 1 and errs[0].startswith("Patient/a,NOT_ASSESSABLE") and "severityScore" in errs[0]
+    assert len((tmp_path / "strict" / "screen.csv").read_text().splitlines()) == 1  # header only

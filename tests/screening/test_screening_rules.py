@@ -48,7 +48,7 @@ def test_prefilter_is_a_superset_of_every_coded_signal(cfg):
     pat = re.compile(cfg.prefilter.replace("(?i)", ""), re.IGNORECASE)
     for sig in cfg.signals:
         for system, code in sig.codes:
-            line = '{"resourceType":"Condition","code":{"coding":[{"system":"%s","code":"%s"}]}}' % (system, code)
+            line = f'{{"resourceType":"Condition","code":{{"coding":[{{"system":"{system}","code":"{code}"}}]}}}}'
             assert pat.search(line), (sig.id, code)
 
 

@@ -30,13 +30,16 @@ def register(app: typer.Typer) -> None:
         max_errors: int = typer.Option(100, "--max-errors", min=0, help="Stop (exit 2) past this many input errors."),
         workers: int = typer.Option(1, "--workers", min=1, help="Processes assessing candidates (duckdb engine)."),
         no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar on stderr."),
+        fhir_validate: bool = typer.Option(False, "--fhir-validate", help="Validate each candidate's resources "
+                                           "whole against the FHIR R4 models before reading (slower; a "
+                                           "non-conformant element makes the candidate not assessable)."),
     ) -> None:
         import sys
 
         from calcinosis.screening.run import screen
 
         s = screen(export_dir, out, engine=engine, as_of=as_of, master=master, max_errors=max_errors,
-                   progress=not no_progress, workers=workers)
+                   progress=not no_progress, workers=workers, fhir_validate=fhir_validate)
         print(f"screened {s.patients} patients ({s.resources} resources, {s.files} files) as of {s.as_of}: "
               f"{s.candidates} candidates, {s.assessed} assessed, {s.errors} input errors", file=sys.stderr)
         for code, n in s.error_counts.items():

@@ -32,14 +32,16 @@ def parse_lines(lines: list[str]) -> list[dict[str, Any]]:
     return [loads(x) for x in lines]
 
 
-def findings_and_assessment(resources: list[dict[str, Any]], src: str, as_of: dt.date, kb: Any):
-    """The single-patient FHIR path, exactly as ``calcinosis assess`` runs it on a Bundle's resources."""
+def findings_and_assessment(resources: list[dict[str, Any]], src: str, as_of: dt.date, kb: Any,
+                            validate: bool = True):
+    """The single-patient FHIR path, exactly as ``calcinosis assess`` runs it on a Bundle's resources
+    (``validate=False``: without the whole-resource R4 model validation, as the CDS Hooks service reads)."""
     from calcinosis.core.assess import assess
     from calcinosis.core.checks import check_findings
     from calcinosis.errors import InputError
     from calcinosis.io.fhir_in import read_resources
 
-    findings = read_resources(resources, src, as_of=as_of.isoformat(), kb=kb)
+    findings = read_resources(resources, src, as_of=as_of.isoformat(), kb=kb, validate=validate)
     issues = [i for i in check_findings(findings, kb) if i.level == "error"]
     if issues:
         raise InputError(issues[0].message, where=issues[0].where, issues=issues, code=issues[0].code)
@@ -76,7 +78,7 @@ def assess_candidate(cand: Candidate, lines: list[str], cfg: ScreenConfig, as_of
     resources, encounters = rules.select_resources(allres, cfg, as_of)
     src = f"Patient/{cand.pid}"
     try:
-        findings, a = findings_and_assessment(resources, src, as_of, kb)
+        findings, a = findings_and_assessment(resources, src, as_of, kb, validate=cfg.fhir_validate)
     except CalcinosisError as exc:
         return None, str(exc)
     presented = rules.presentation_date(resources, cfg, as_of)

@@ -33,6 +33,10 @@ class ScreenConfig:
     prefilter: str  # one regular expression, a superset of every signal, run by the engines on raw lines
     synthetic: dict[str, Any]
     kb_version: str = ""
+    # False (default): each candidate's resources get the single-patient reader's element checks (what is read
+    # is checked strictly); True: each is first validated whole against the FHIR R4 models (fhir.resources),
+    # about 3 ms a candidate, and one non-conformant element anywhere makes the candidate not assessable
+    fhir_validate: bool = False
 
     @property
     def signal_types(self) -> frozenset[str]:

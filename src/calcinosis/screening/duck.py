@@ -137,7 +137,7 @@ class DuckEngine:
         """Pass 2 and the assessment: gather each candidate's lines, assess in this process (or workers)."""
         from calcinosis.screening.run import assess_local
 
-        yield from assess_local(self.gather(files, sorted(cands)), cands, self.as_of, workers, kb)
+        yield from assess_local(self.gather(files, sorted(cands)), cands, self.as_of, workers, kb, self.cfg)
 
     # -- pass 1 -------------------------------------------------------------------------------------------
     def load_patients(self, group: list[ExportFile]) -> tuple[dict[str, int], dict[str, list[tuple[str, str, str]]]]:

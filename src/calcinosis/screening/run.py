@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +82,12 @@ def decide_candidates(signal_rows: list[tuple[str, str]], engine: Any, cfg: Scre
 _W: dict[str, Any] = {}
 
 
-def _init_worker(as_of: dt.date, kb: Any = None) -> None:
+def _init_worker(as_of: dt.date, kb: Any = None, cfg: ScreenConfig | None = None) -> None:
     if kb is None:
         from calcinosis.kb import load_kb
 
         kb = load_kb()
-    _W.update(kb=kb, cfg=load_config(kb), as_of=as_of)
+    _W.update(kb=kb, cfg=cfg or load_config(kb), as_of=as_of)
 
 
 def _work(item: tuple[Candidate, list[str]]) -> tuple[str, dict[str, Any] | None, str]:
@@ -97,9 +97,10 @@ def _work(item: tuple[Candidate, list[str]]) -> tuple[str, dict[str, Any] | None
 
 
 def assess_local(groups: Iterator[tuple[str, list[str]]], cands: dict[str, Candidate], as_of: dt.date,
-                 workers: int, kb: Any = None) -> Iterator[tuple[str, dict[str, Any] | None, str]]:
+                 workers: int, kb: Any = None,
+                 cfg: ScreenConfig | None = None) -> Iterator[tuple[str, dict[str, Any] | None, str]]:
     items = ((cands[pid], lines) for pid, lines in groups if pid in cands)
-    _init_worker(as_of, kb)  # forked workers inherit it
+    _init_worker(as_of, kb, cfg)  # forked workers inherit it
     if workers <= 1:
         yield from map(_work, items)
         return
@@ -124,8 +125,9 @@ def make_engine(engine: str, cfg: ScreenConfig, as_of: dt.date, errors: ErrorLog
 
 def screen(export_dir: str | Path, out: str | Path, *, engine: str = "duckdb", as_of: str | None = None,
            master: str | None = None, max_errors: int = 100, progress: bool = True, workers: int = 1,
-           kb: Any = None) -> ScreenSummary:
-    """Screen a Bulk Data export folder and write the tables, the HTML summary and the error list to ``out``."""
+           kb: Any = None, fhir_validate: bool = False) -> ScreenSummary:
+    """Screen a Bulk Data export folder and write the tables, the HTML summary and the error list to ``out``.
+    ``fhir_validate``: validate each candidate's resources whole against the FHIR R4 models first."""
     from calcinosis.kb import load_kb
     from calcinosis.screening.output import write_outputs
 
@@ -133,7 +135,7 @@ def screen(export_dir: str | Path, out: str | Path, *, engine: str = "duckdb", a
     files = discover(root)
     as_of_d = parse_as_of(as_of, root)
     kb = kb or load_kb()
-    cfg = load_config(kb)
+    cfg = replace(load_config(kb), fhir_validate=fhir_validate)
     errors = ErrorLog(max_errors)
     summary = ScreenSummary(engine=engine, as_of=as_of_d.isoformat(), files=len(files),
                             knowledge=cfg.kb_version)

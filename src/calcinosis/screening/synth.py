@@ -190,7 +190,7 @@ def risk_only(pid: str, rng: random.Random, as_of: dt.date, out: dict[str, list[
     """A patient with a risk context (no skin lesion): a candidate that must not come out as calcinosis."""
     kind = RISK_KINDS[rng.randrange(len(RISK_KINDS))]
     if kind == "ckd_dialysis":
-        age, _ = background(pid, rng, as_of, out, age=rng.randint(2 * 365, 17 * 365))
+        _age, _ = background(pid, rng, as_of, out, age=rng.randint(2 * 365, 17 * 365))
         d = (as_of - dt.timedelta(days=rng.randint(30, 700))).isoformat()
         out["Condition"].append(_COND % (f"{pid}-r1", "active", "N18.6", "End stage renal disease",
                                          "End stage renal disease", pid, d))
@@ -198,13 +198,13 @@ def risk_only(pid: str, rng: random.Random, as_of: dt.date, out: dict[str, list[
                                          "Dependence on renal dialysis", pid, d))
         out["Procedure"].append(_PROC % (f"{pid}-r3", "108241001", "Dialysis procedure", "Haemodialysis", pid, d))
     elif kind == "jdm":
-        age, _ = background(pid, rng, as_of, out, age=rng.randint(4 * 365, 15 * 365))
+        _age, _ = background(pid, rng, as_of, out, age=rng.randint(4 * 365, 15 * 365))
         d = (as_of - dt.timedelta(days=rng.randint(30, 700))).isoformat()
         out["Condition"].append(_COND % (f"{pid}-r1", "active", "M33.00",
                                          "Juvenile dermatomyositis, organ involvement unspecified",
                                          "juvenile dermatomyositis", pid, d))
     else:
-        age, birth = background(pid, rng, as_of, out, age=rng.randint(3, 25))
+        _age, birth = background(pid, rng, as_of, out, age=rng.randint(3, 25))
         d = (birth + dt.timedelta(days=rng.randint(0, 2))).isoformat()
         out["Condition"].append(_COND % (f"{pid}-r1", "resolved", "E83.51", "Hypocalcemia", "neonatal hypocalcemia",
                                          pid, d))
