@@ -26,11 +26,15 @@ def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
 
     duckdb = require("duckdb", "screen")
     con = duckdb.connect()
-    cols = ", ".join(f'"{c}" {"BIGINT" if c == "age_days" else "VARCHAR"}' for c in COLUMNS)
-    con.execute(f"CREATE TABLE t ({cols})")
+    # one list parameter per column, unnested side by side (executemany inserts cost ~0.7 ms a row)
+    sel = ", ".join(f'unnest(${i + 1})::{"BIGINT" if c == "age_days" else "VARCHAR"} AS "{c}"'
+                    for i, c in enumerate(COLUMNS))
+    cols = [[(None if (c == "age_days" and r[c] == "") else r[c]) for r in rows] for c in COLUMNS]
     if rows:
-        con.executemany(f"INSERT INTO t VALUES ({', '.join('?' for _ in COLUMNS)})",
-                        [tuple(None if (c == "age_days" and r[c] == "") else r[c] for c in COLUMNS) for r in rows])
+        con.execute(f"CREATE TABLE t AS SELECT {sel}", cols)
+    else:
+        coldefs = ", ".join(f'"{c}" {"BIGINT" if c == "age_days" else "VARCHAR"}' for c in COLUMNS)
+        con.execute(f"CREATE TABLE t ({coldefs})")
     target = str(path).replace("'", "''")
     con.execute(f"COPY (SELECT * FROM t ORDER BY patient_id) TO '{target}' (FORMAT parquet)")
     con.close()
