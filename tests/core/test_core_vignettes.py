@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from calcinosis.core.assess import assess
+from calcinosis.core.checks import check_findings
 from calcinosis.io.case import read_case
 
 VIG = sorted((Path(__file__).parent / "vignettes").glob("*.json"))
@@ -19,7 +20,10 @@ def test_vignette(kb, path):
     obj = json.loads(path.read_text())
     want_type, want_sub = obj.pop("_expect")
     wait_unsafe = obj.pop("_wait_unsafe", False)
-    a = assess(read_case(obj, path.name), kb)
+    findings = read_case(obj, path.name)
+    # the CLI refuses a case with an input error: a published case must not be refused
+    assert [i.message for i in check_findings(findings, kb) if i.level == "error"] == []
+    a = assess(findings, kb)
     c = a.classification
     assert c.type == want_type, [(t.type, t.score) for t in c.ranked]
     if want_sub:

@@ -92,6 +92,26 @@ def test_labs_unknown_unit_for_recognised_analyte():
     assert "pg/mL" in issues[0].suggestion
 
 
+def test_labs_method_bound_unit_is_recognised_but_never_converted():
+    """King-Armstrong units (old ALP assays) have no fixed factor to U/L: a warning, not a refusal, and the
+    number is not read against the interval (a converted 18 KAU would be a false 'low' ALP in a child)."""
+    lab = LabResult("Alkaline phosphatase", 18, "K.A. units", reported_as="normal", where="c.json: labs[2]")
+    issues = check_labs([lab], KB)
+    assert [(i.level, i.code, i.where) for i in issues] == [("warning", "UNCONVERTIBLE_UNIT", "c.json: labs[2].unit")]
+    (r,), _ = read_labs([lab], 9 * Y, "female", KB)
+    assert (r.analyte, r.flag, r.flag_basis, r.value_si) == ("alp", "normal", "reported", None)
+    assert "no fixed conversion" in r.note
+    (r,), _ = read_labs([LabResult("ALP", 18, "KAU")], 9 * Y, "female", KB)
+    assert r.flag == "not_interpretable"
+
+
+@pytest.mark.parametrize("unit", ["mm in 1 hr", "mm in 1st hour", "mm at the first hour", "mm/1st hr"])
+def test_labs_esr_unit_wordings(unit):
+    assert check_labs([LabResult("ESR", 8, unit)], KB) == []
+    (r,), _ = read_labs([LabResult("ESR", 8, unit)], 9 * Y, "female", KB)
+    assert r.value_si == 8
+
+
 def test_labs_number_without_unit_is_a_warning_and_not_interpretable():
     lab = LabResult("calcium", 9.8, None, where="c.json: labs[4]")
     assert codes([lab]) == [("warning", "MISSING_UNIT", "c.json: labs[4].unit")]

@@ -56,7 +56,8 @@ def _type_candidate(t: dict[str, Any], ev: Evidence, age: float | None) -> Candi
             conf = conf or sc
     else:
         for st in subs:
-            if any(ev.present(c) for c in st.get("when_any") or ()):
+            if any(ev.present(c) for c in st.get("when_any") or ()) and not any(
+                    ev.present(c) for c in st.get("unless_any") or ()):
                 sub_id, sub_label = st["id"], st.get("label")
                 break
     s = _gated(t, s, ev)

@@ -69,12 +69,22 @@ def unit_key(unit: str) -> str:
     """Normalise a unit string for matching: case, spacing, µ/u, [IU]/IU, hr/h, x10^9, 10*9, mm3/mm^3."""
     s = split_unit(unit)[0].lower()
     s = s.replace("µ", "u").replace("μ", "u").replace("mcg", "ug").replace("[iu]", "iu").replace("[", "").replace("]", "")
-    s = re.sub(r"\s+", "", s)
+    s = re.sub(r"\s+", "", s).rstrip(".")  # "mg/dl." as printed at the end of a sentence
     s = s.replace("×", "x").replace("per", "/")
+    # spelled-out prefixes and units: "micromol/L", "picograms/mL", "gm/dl", "units/L"
+    for word, sym in (("micromol", "umol"), ("millimol", "mmol"), ("nanomol", "nmol"), ("picomol", "pmol"),
+                      ("milligrams", "mg"), ("milligram", "mg"), ("micrograms", "ug"), ("microgram", "ug"),
+                      ("nanograms", "ng"), ("nanogram", "ng"), ("picograms", "pg"), ("picogram", "pg"),
+                      ("litre", "l"), ("liter", "l"), ("units/", "u/"), ("unit/", "u/")):
+        s = s.replace(word, sym)
+    s = re.sub(r"(?<=mol)es?(?=/|$)", "", s)  # "micromoles/L"
+    s = re.sub(r"^gm(?=/|%)", "g", s)
     s = re.sub(r"^x(?=10)", "", s)
     s = s.replace("10*", "10^").replace("10e", "10^")
     s = re.sub(r"mm3$", "mm^3", s)
     s = re.sub(r"/(hr|hour|hours|hrs)$", "/h", s)
+    # "mm in 1 hr", "mm at the first hour", "mm in 1st hour" (ESR)
+    s = re.sub(r"^mm(?:in|at|/)(?:the)?(?:1st|first|1|one)?(?:hr|hrs|hour|hours|h)$", "mm/h", s)
     s = s.replace("cumm", "mm^3")
     # old notations: "mg%" and "mg/100 mL" are mg/dL ("mg per cent")
     s = re.sub(r"^(mg|g|ug|ng)(%|/100ml)$", r"\1/dl", s)
@@ -97,6 +107,8 @@ class _Form:
     qualitative: bool
     sources: tuple[str, ...]
     note: str | None
+    # method-bound units without a fixed SI factor (e.g. King-Armstrong units): recognised, never converted
+    unconvertible: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +193,8 @@ def compile_labs(kb: Any) -> _Compiled:
                 units={unit_key(u): f for u, f in units.items()}, unit_names=tuple(units),
                 plausible=(float(pl[0]), float(pl[1])) if pl else None,
                 qualitative=bool(a.get("qualitative")), sources=tuple(spec.get("sources") or a.get("sources") or ()),
-                note=spec.get("note") if fid else None)
+                note=spec.get("note") if fid else None,
+                unconvertible=frozenset(unit_key(str(u)) for u in (spec.get("unconvertible_units") or ())))
             all_units.update(unit_key(u) for u in units)
             for syn in spec.get("synonyms") or []:
                 by_name.setdefault(name_key(str(syn)), (aid, fid))
@@ -539,6 +552,12 @@ def check_labs(labs: Sequence[LabResult], kb: Any) -> list[Issue]:
             continue
         key = unit_key(bare)
         factor = form.units.get(key)
+        if factor is None and key in form.unconvertible:
+            issues.append(Issue("warning", "UNCONVERTIBLE_UNIT",
+                                f"{lab.analyte} in {lab.unit!r}: a method-bound unit with no fixed conversion to "
+                                f"{form.si_unit}; the number is not interpreted (the report's reading is used)",
+                                f"{lab.where}.unit", f"give the value in {_unit_hint(form)} if it is known"))
+            continue
         if factor is None:
             if key in c.all_units:
                 issues.append(Issue("error", "UNIT_MISMATCH",
@@ -771,7 +790,10 @@ def _read_one(lab: LabResult, form: _Form, age: float | None, sex: str | None, k
         factor = None if doubtful else form.units.get(unit_key(bare))
     if factor is None:
         why = ("unit marked as printed in the source; number not interpreted" if doubtful else
-               "no unit given" if not lab.unit else f"unit {lab.unit!r} not usable for this analyte")
+               "no unit given" if not lab.unit else
+               f"unit {lab.unit!r} has no fixed conversion; number not interpreted"
+               if unit_key(split_unit(lab.unit)[0]) in form.unconvertible else
+               f"unit {lab.unit!r} not usable for this analyte")
         if rep:
             return _base(lab, form.analyte, label, flag=rep, flag_basis="reported", note=_join(lab.note, why))
         return _base(lab, form.analyte, label, note=_join(lab.note, why))

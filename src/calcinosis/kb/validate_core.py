@@ -100,6 +100,7 @@ def classification_knowledge(data: dict[str, Any]) -> list[str]:
             if "criteria" in st:
                 out += _check_criteria(f"{sw}.criteria", st["criteria"], known, seen)
             out += [f"{sw}: unknown concept '{c}'" for c in st.get("when_any") or [] if c not in known]
+            out += [f"{sw}: unknown concept '{c}' in unless_any" for c in st.get("unless_any") or [] if c not in known]
             out += _check_gate(sw, st, known)
             if not st.get("sources"):
                 out.append(f"{sw}: no sources")
