@@ -20,13 +20,14 @@ def test_vignette(kb, path):
     obj = json.loads(path.read_text())
     want_type, want_sub = obj.pop("_expect")
     wait_unsafe = obj.pop("_wait_unsafe", False)
+    accept = obj.pop("_accept", [want_type])  # where the literature itself is split (as the answer key's accept_types)
     findings = read_case(obj, path.name)
     # the CLI refuses a case with an input error: a published case must not be refused
     assert [i.message for i in check_findings(findings, kb) if i.level == "error"] == []
     a = assess(findings, kb)
     c = a.classification
-    assert c.type == want_type, [(t.type, t.score) for t in c.ranked]
-    if want_sub:
+    assert c.type in accept, [(t.type, t.score) for t in c.ranked]
+    if want_sub and c.type == want_type:
         assert re.search(want_sub, f"{c.subtype or ''} {(c.subtype_label or '').lower()}"), c.subtype
     unsafe = {"dystrophic", "metastatic", "calciphylaxis"}
     if c.type in unsafe or wait_unsafe:
