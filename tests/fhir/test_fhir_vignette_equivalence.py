@@ -13,10 +13,10 @@ import json
 from pathlib import Path
 
 import pytest
+from case_to_bundle import case_to_bundle
 
 from calcinosis.io.case import read_case
 from calcinosis.io.fhir_in import read_bundle
-from case_to_bundle import case_to_bundle
 
 VIGNETTES = sorted((Path(__file__).parents[1] / "core" / "vignettes").glob("*.json"))
 AS_OF = "2026-11-24"

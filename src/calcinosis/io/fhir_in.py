@@ -127,6 +127,20 @@ def _dispatch(ctx: Ctx, acc: Acc, rec: Record, e: Entry) -> None:
         ctx.note(label, "resource type not used")
 
 
+def _may_hold_local_references(entries: list) -> bool:
+    """False when no resource can hold a ``urn:`` or ``#`` reference: one serialisation of the whole record
+    (orjson, about 50 us for 40 resources) instead of walking every resource; True when unsure."""
+    try:
+        import orjson
+    except ImportError:
+        return True
+    try:
+        blob = orjson.dumps([e.resource for e in entries])
+    except TypeError:  # what orjson cannot write (integers beyond 64 bits): check resource by resource
+        return True
+    return b'"urn:' in blob or b'"#' in blob
+
+
 def _read(ctx: Ctx, items: list, *, as_of, validate: bool, patient_id: str | None,
           record_id: str | None) -> Findings:
     entries = flatten(ctx, items)
@@ -136,8 +150,9 @@ def _read(ctx: Ctx, items: list, *, as_of, validate: bool, patient_id: str | Non
         entries = [e for e in entries if validate_resource(ctx, e.resource, e.label)]
     ctx.raise_if_issues()
     rec = Record(ctx, entries)
-    for e in entries:
-        rec.check_references(e)
+    if _may_hold_local_references(entries):
+        for e in entries:
+            rec.check_references(e)
     rec.choose_patient(patient_id)
     ctx.raise_if_issues()
     _as_of(ctx, as_of, entries)
