@@ -445,3 +445,42 @@ def test_a_foreign_body_granulomatous_reaction_around_calcium_is_not_a_granuloma
     assert ev.value("dx_granuloma") is not True
     ev = extract(read_case(case(histology="non-caseating epithelioid granulomas"), "t.json"), (), (), kb)
     assert ev.value("dx_granuloma") is True
+
+
+# Misfires found by the clinical review of knowledge base 0.4.0 (each was wrong before the review's fixes).
+def test_hydroxyapatite_in_the_histology_is_the_mineral_not_a_filler(kb):
+    a = run(kb, case(histology="excision: deposits of calcium hydroxyapatite in the subcutis, von Kossa positive"))
+    assert a.classification.type == "idiopathic"
+
+
+def test_a_cephalhaematoma_at_birth_does_not_explain_plaques_on_the_back(kb):
+    obj = case(age_months=0.3, lesion_sites=["back", "buttocks"], histology=None,
+               lesion_description="firm erythematous subcutaneous plaques on the back and buttocks",
+               history={"other_conditions": ["difficult delivery with cephalohematoma", "birth asphyxia"]})
+    a = run(kb, obj)
+    assert a.classification.subtype != "calcified_cephalhaematoma"
+    obj["lesion_sites"], obj["lesion_description"] = ["left parietal region"], "hard swelling of the scalp"
+    assert run(kb, obj).classification.subtype == "calcified_cephalhaematoma"
+
+
+def test_pseudogout_elsewhere_does_not_make_fingertip_calcinosis_cppd(kb):
+    obj = case(age_months=700, lesion_sites=["finger pulps"], histology=None, labs=[],
+               lesion_description="chalky nodules of the finger pulps",
+               history={"connective_tissue_disease": "limited systemic sclerosis",
+                        "other_conditions": ["pseudogout of the knee"]})
+    assert run(kb, obj).classification.type == "dystrophic"
+
+
+def test_an_antibiotic_given_after_the_lesions_does_not_undo_a_calcium_extravasation(kb):
+    obj = case(age_months=0.5, lesion_sites=["dorsum of left hand"], histology=None,
+               lesion_description="hard white plaque at the cannula site",
+               history={"prior_injection_or_infusion": "intravenous calcium gluconate through a hand cannula",
+                        "other_conditions": ["flucloxacillin was given after the lesions appeared for suspected cellulitis"]})
+    assert run(kb, obj).classification.type == "iatrogenic"
+
+
+def test_calcified_deposits_around_vessels_are_not_calciphylaxis(kb):
+    obj = case(age_months=96, lesion_sites=["elbows"], ulcerated=True,
+               history={"connective_tissue_disease": "juvenile dermatomyositis"},
+               histology="biopsy: calcified deposits around vessels in the dermis with a foreign-body reaction")
+    assert run(kb, obj).classification.type == "dystrophic"
