@@ -484,3 +484,16 @@ def test_calcified_deposits_around_vessels_are_not_calciphylaxis(kb):
                history={"connective_tissue_disease": "juvenile dermatomyositis"},
                histology="biopsy: calcified deposits around vessels in the dermis with a foreign-body reaction")
     assert run(kb, obj).classification.type == "dystrophic"
+
+
+def test_only_a_low_intact_fgf23_is_the_hftc_biochemistry(kb):
+    """In GALNT3 / FGF23 disease intact FGF23 is low but C-terminal FGF23 is high: a low C-terminal value
+    is not the hyperphosphataemic familial tumoral calcinosis signature."""
+    base = dict(age_months=180, lesion_sites=["left elbow", "left hip"], histology=None, imaging=None,
+                lesion_description="painful periarticular masses")
+    intact = [{"analyte": "serum phosphate", "value": 2.5, "unit": "mmol/L", "reported_as": "high"},
+              {"analyte": "FGF23", "value": 10, "unit": "pg/mL", "reported_as": "low"}]
+    cterm = [intact[0], {"analyte": "C-terminal FGF23", "value": 20, "unit": "RU/mL", "reported_as": "low"}]
+    with_intact = {r.criterion for t in run(kb, case(labs=intact, **base)).classification.ranked for r in t.reasons}
+    with_cterm = {r.criterion for t in run(kb, case(labs=cterm, **base)).classification.ranked for r in t.reasons}
+    assert "idi_hftc_biochemistry" in with_intact and "idi_hftc_biochemistry" not in with_cterm

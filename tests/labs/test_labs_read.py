@@ -260,3 +260,10 @@ def test_labs_module_is_pure_and_light():
             "if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+@pytest.mark.parametrize("name", ["aspirated collection calcium and phosphorus", "calcium in the cyst content",
+                                  "pleural fluid calcium", "drain fluid phosphate", "lesion aspirate calcium"])
+def test_labs_a_non_blood_specimen_is_not_the_serum_analyte(name):
+    """Calcium measured in the lesion's aspirate or another fluid says nothing about serum calcium."""
+    assert resolve_analyte(name, None, KB) == ()

@@ -410,8 +410,9 @@ def extract(f: Findings, readings: Iterable[LabReading] = (), derived: Iterable[
                     put(rule["concept"], True, (f"{d.label} {d.value:g} {d.unit} ({d.flag})",))
             continue
         wanted = set(rule.get("analytes") or ())
+        labels = set(rule.get("labels") or ())  # optional: only these forms of the analyte (by their label)
         for r in readings:
-            if r.analyte in wanted and r.flag in flags:
+            if r.analyte in wanted and r.flag in flags and (not labels or r.label in labels):
                 val = f"{r.value:g} {r.unit or ''}".strip() if isinstance(r.value, (int, float)) else (r.reported_as or "")
                 if rule.get("borderline_concept") and _borderline(r, f, kb):
                     # abnormal for the preferred source, normal for another cited one: not the concept itself
