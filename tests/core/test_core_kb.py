@@ -16,8 +16,8 @@ def test_census(kb):
     c = census(kb)
     # Pinned counts: a content change must show up here as a diff (update deliberately).
     assert c["types.types"] == 5
-    assert c["mimics.mimics"] == 24  # + CPPD, soft-tissue chondroma, calcified cephalhaematoma (b10); + infantile myofibromatosis (b10); + calcified lymph node, calcified parasite, venous malformation (b4); FOP, calcifying aponeurotic fibroma (b6); calcifying fibrous tumour (b9)
-    assert c["management.plans"] == 31  # + myofibromatosis_plan (b10); + parasite_treat, lymph_node_workup (b4); fop_specialist, caf_excision (b6); cft_excision (b9)
+    assert c["mimics.mimics"] == 27  # + JXG, vaccination granuloma, foreign-body granuloma (b11); + CPPD, soft-tissue chondroma, calcified cephalhaematoma (b10); + infantile myofibromatosis (b10); + calcified lymph node, calcified parasite, venous malformation (b4); FOP, calcifying aponeurotic fibroma (b6); calcifying fibrous tumour (b9)
+    assert c["management.plans"] == 34  # + jxg_observe, vaccination_granuloma_plan, foreign_body_excision (b11); + myofibromatosis_plan (b10); + parasite_treat, lymph_node_workup (b4); fop_specialist, caf_excision (b6); cft_excision (b9)
     assert c["management.red_flags"] == 8
     assert c["workup.items"] == 16
     assert c["concepts.concepts"] >= 120
