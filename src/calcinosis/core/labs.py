@@ -341,7 +341,7 @@ _PARENS = re.compile(r"\s*\([^()]*\)")
 _LIST_SEP = re.compile(r"\s*(?:,|;|&|\+|/|\band\b)\s*")
 # a name that speaks of another specimen is never read as (or split into) serum tests
 _OTHER_SPECIMEN = re.compile(r"urin|24[- ]?h|csf|cerebrospinal|stool|faecal|fecal|sweat|synovial|fluid|saliva|aspirat|"
-                             r"collection|effusion|pleural|ascit|drain|\bcyst\b|lesion|tissue|content")
+                             r"effusion|pleural|ascit")
 _SERUM_WORDS = re.compile(r"serum|plasma|blood")
 
 
