@@ -497,3 +497,29 @@ def test_only_a_low_intact_fgf23_is_the_hftc_biochemistry(kb):
     with_intact = {r.criterion for t in run(kb, case(labs=intact, **base)).classification.ranked for r in t.reasons}
     with_cterm = {r.criterion for t in run(kb, case(labs=cterm, **base)).classification.ranked for r in t.reasons}
     assert "idi_hftc_biochemistry" in with_intact and "idi_hftc_biochemistry" not in with_cterm
+
+
+# Misfires found by the second clinical review (eleventh batch's changes).
+def test_splinter_haemorrhages_are_not_a_foreign_body(kb):
+    obj = case(age_months=120, lesion_sites=["fingertips"], histology=None, labs=[],
+               lesion_description="chalky fingertip nodules; nailfold splinter haemorrhages",
+               history={"connective_tissue_disease": "juvenile systemic sclerosis"})
+    assert run(kb, obj).classification.type == "dystrophic"
+
+
+def test_aluminium_bone_disease_of_renal_failure_is_not_a_vaccination_granuloma(kb):
+    obj = case(age_months=96, histology=None, lesion_sites=["elbows"],
+               labs=[{"analyte": "phosphate", "value": 3.0, "unit": "mmol/L", "reported_as": "high"}],
+               history={"renal_failure": True, "other_conditions": ["aluminium-induced bone disease"]})
+    assert run(kb, obj).classification.type == "metastatic"
+
+
+def test_a_suggested_treatment_does_not_hedge_the_exposure_before_it(kb):
+    obj = case(age_months=1, lesion_sites=["dorsum of right foot"], histology=None,
+               lesion_description="hard white plaque after calcium gluconate extravasation, excision was suggested")
+    assert run(kb, obj).classification.type == "iatrogenic"
+
+
+def test_peau_d_orange_is_not_a_juvenile_xanthogranuloma(kb):
+    obj = case(age_months=8, lesion_sites=["thigh"], lesion_description="hard plaque with peau d'orange surface")
+    assert run(kb, obj).classification.subtype != "juvenile_xanthogranuloma"
