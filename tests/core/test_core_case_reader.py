@@ -44,3 +44,30 @@ def test_every_problem_is_reported_at_once():
         read_case(base(age_months=-1, sex="robot", painful="maybe", labs="lots"), "t.json")
     wheres = {i.where for i in exc.value.issues}
     assert wheres == {"t.json: age_months", "t.json: sex", "t.json: painful", "t.json: labs"}
+
+
+@pytest.mark.parametrize("text, days", [
+    ("a 10-day-old", 10.0), ("aged 3 years", 3 * 365.25), ("8 meses", 8 * 30.4375), ("14-month-old", 14 * 30.4375),
+    ("2 años de edad (2-year-old girl)", 2 * 365.25), ("recém-nascido (newborn)", 14.0), ("27 d", 27.0),
+])
+def test_age_is_read_from_age_text_when_age_months_is_null(text, days):
+    from calcinosis.io.case import read_case
+
+    f = read_case({"format": "calcinosis-case/1", "id": "t", "age_months": None, "age_text": text}, "t.json")
+    assert f.age_days == pytest.approx(days)
+    assert any("age read from age_text" in n for n in f.notes)
+
+
+@pytest.mark.parametrize("text", ["child", "boy in middle childhood", "2 y 3 months", "infant (identical twin)"])
+def test_an_age_text_without_one_clear_age_leaves_the_age_unknown(text):
+    from calcinosis.io.case import read_case
+
+    f = read_case({"format": "calcinosis-case/1", "id": "t", "age_months": None, "age_text": text}, "t.json")
+    assert f.age_days is None and f.notes == ()
+
+
+def test_age_months_wins_over_age_text():
+    from calcinosis.io.case import read_case
+
+    f = read_case({"format": "calcinosis-case/1", "id": "t", "age_months": 7, "age_text": "a 10-day-old"}, "t.json")
+    assert f.age_days == pytest.approx(7 * 30.4375) and f.notes == ()

@@ -21,6 +21,7 @@ from calcinosis.core.model import LabResult
     ("alp", 200, "units/L", 200),
     ("alp", 3.0, "µkat/L", 180),              # 1 µkat/L = 60 U/L (1 U = 1 µmol/min)
     ("ck", 2.0, "ukat/L", 120),
+    ("ck", 120, "UI/L", 120),                 # French, Spanish, Portuguese "UI" for IU
 ])
 def test_old_notations_are_mg_per_dl(kb, analyte, value, unit, si):
     lab = LabResult(analyte=analyte, value=value, unit=unit, reported_as="value", where="t")

@@ -78,6 +78,7 @@ def unit_key(unit: str) -> str:
                       ("litre", "l"), ("liter", "l"), ("units/", "u/"), ("unit/", "u/")):
         s = s.replace(word, sym)
     s = re.sub(r"(?<=mol)es?(?=/|$)", "", s)  # "micromoles/L"
+    s = re.sub(r"^(m|u)?ui(?=/)", r"\1iu", s)  # "UI/L", "mUI/mL": French, Spanish, Portuguese for IU
     s = re.sub(r"^gm(?=/|%)", "g", s)
     s = re.sub(r"^x(?=10)", "", s)
     s = s.replace("10*", "10^").replace("10e", "10^")

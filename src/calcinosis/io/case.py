@@ -225,10 +225,20 @@ def read_case(obj: Any, src: str = "<input>") -> Findings:
             where=f"{src}: {where}",
         ))
 
+    age_text = _opt_str(c, obj, "age_text")
+    age_days = None if age_m is None else age_m * DAYS_PER_MONTH
+    notes: tuple[str, ...] = ()
+    if age_days is None and age_text:
+        from calcinosis.io.age_text import age_days_from_text
+
+        got = age_days_from_text(age_text)
+        if got is not None and got[0] <= MAX_AGE_MONTHS * DAYS_PER_MONTH:
+            age_days, how = got
+            notes = (f"age_months is null; {how}",)
     findings = Findings(
         id=str(cid),
-        age_days=None if age_m is None else age_m * DAYS_PER_MONTH,
-        age_text=_opt_str(c, obj, "age_text"),
+        age_days=age_days,
+        age_text=age_text,
         sex=sex,
         onset_age_days=None if onset_m is None else onset_m * DAYS_PER_MONTH,
         lesion=lesion,
@@ -238,6 +248,7 @@ def read_case(obj: Any, src: str = "<input>") -> Findings:
         imaging=_opt_str(c, obj, "imaging"),
         source_format=FORMAT,
         source_name=src,
+        notes=notes,
     )
     if c.issues:
         raise InputError(c.issues[0].message, where=c.issues[0].where, issues=c.issues,
