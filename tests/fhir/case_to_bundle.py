@@ -203,10 +203,10 @@ def case_to_bundle(case: dict, *, kb: Any = None, ctd_codes: bool = True) -> dic
     for key, label in (("painful", "Painful"), ("ulcerated", "Ulcerated"), ("inflammation", "Signs of inflammation")):
         if case.get(key) is not None:
             notes.append(f"{label}: {'yes' if case[key] else 'no'}")
-    if case.get("age_text"):
-        notes.append(f"Age at presentation as reported: {case['age_text']}")
     sites = case.get("lesion_sites") or []
     if desc or sites or notes or case.get("onset_age_months") is not None:
+        if case.get("age_text"):  # a note on the lesion only: the age alone describes no lesion
+            notes.append(f"Age at presentation as reported: {case['age_text']}")
         d = (desc or "").lower()
         nodular = "nodul" in d and ("subcutaneous" in d or "under the skin" in d)
         coding = [{"system": SCT, "code": "95325000", "display": "Subcutaneous nodule"} if nodular
