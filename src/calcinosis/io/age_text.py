@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-DAYS_PER_MONTH = 30.4375
+from calcinosis.io.case import DAYS_PER_MONTH
 
 # unit words (English, Spanish, Portuguese, French, Italian, German) -> days per unit
 _UNITS = {
