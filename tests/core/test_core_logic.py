@@ -520,3 +520,87 @@ def test_a_suggested_treatment_does_not_hedge_the_exposure_before_it(kb):
     obj = case(age_months=1, lesion_sites=["dorsum of right foot"], histology=None,
                lesion_description="hard white plaque after calcium gluconate extravasation, excision was suggested")
     assert run(kb, obj).classification.type == "iatrogenic"
+
+
+# Misfires found by the third clinical review (twelfth batch's changes); each was wrong on knowledge base 0.4.0.
+NORMAL = [{"analyte": a, "value": None, "unit": None, "reported_as": "normal"}
+          for a in ("calcium", "phosphate", "parathyroid hormone")]
+
+
+def plain(conditions=(), **changes):
+    obj = case(**{"histology": None, "labs": NORMAL, **changes})
+    obj["history"] = {"other_conditions": list(conditions)}
+    return obj
+
+
+@pytest.mark.parametrize("conditions", [
+    ["perinatal stroke with right-sided weakness"],
+    ["generalised weakness and hypotonia since birth"],
+])
+def test_weakness_with_its_own_cause_does_not_make_an_infant_dystrophic(kb, conditions):
+    obj = plain(conditions, age_months=10, lesion_sites=["back", "thigh"],
+                lesion_description="painless hard subcutaneous nodules")
+    assert run(kb, obj).classification.type == "idiopathic"
+
+
+def test_weakness_of_the_hand_after_an_extravasation_is_not_dermatomyositis(kb):
+    obj = plain(age_months=60, lesion_sites=["forearm"], labs=[],
+                lesion_description="hard nodule at the site of vincristine extravasation; weakness of the hand since")
+    assert run(kb, obj).classification.type != "dystrophic"
+
+
+def test_tumoral_calcinosis_in_kidney_disease_is_the_uraemic_form_whatever_the_words(kb):
+    obj = plain(["tumoral calcinosis secondary to chronic kidney disease"], age_months=300, labs=[],
+                lesion_sites=["shoulder"], lesion_description="large periarticular mass",
+                imaging="lobulated periarticular calcified mass")
+    assert run(kb, obj).classification.type == "metastatic"
+
+
+def test_tumoral_calcinosis_like_masses_in_dermatomyositis_are_dystrophic(kb):
+    obj = plain(["dermatomyositis"], age_months=120, lesion_sites=["elbow"], lesion_count="multiple",
+                lesion_description="periarticular masses",
+                imaging="tumoral calcinosis-like periarticular masses (secondary tumoral calcinosis)")
+    assert run(kb, obj).classification.type == "dystrophic"
+
+
+def test_bone_in_papules_of_the_thigh_skin_is_osteoma_cutis_not_myositis_ossificans(kb):
+    obj = plain(age_months=156, lesion_sites=["left thigh"], labs=[],
+                lesion_description="painful hard plaque-like papules in the skin of the thigh",
+                histology="mature lamellar bone with osteocytes and marrow spaces")
+    assert run(kb, obj).classification.subtype == "osteoma_cutis"
+
+
+def test_acne_elsewhere_does_not_make_a_white_papule_of_the_ear_dystrophic(kb):
+    obj = plain(["acne vulgaris treated with doxycycline"], age_months=168, lesion_sites=["ear"], lesion_count=1,
+                lesion_max_size_mm=4, lesion_description="solitary white warty papule on the ear helix")
+    assert run(kb, obj).classification.subtype == "subepidermal_calcified_nodule"
+
+
+def test_pinhead_papules_of_the_heels_after_prematurity_are_heel_sticks(kb):
+    obj = plain(["born at 28 weeks (preterm)"], age_months=20, lesion_sites=["left heel", "right heel"],
+                lesion_count="multiple", lesion_max_size_mm=2,
+                lesion_description="multiple small white papules on both heels")
+    assert run(kb, obj).classification.subtype == "heel_stick_calcinosis"
+
+
+@pytest.mark.parametrize("text", ["Henoch–Schönlein purpura in 2019", "Henoch-Schoenlein purpura"])
+def test_an_en_dash_henoch_schonlein_purpura_is_not_ischaemic_skin(kb, text):
+    assert not extract(read_case(plain([text]), "t.json"), (), (), kb).present("ischemic_skin")
+
+
+@pytest.mark.parametrize("text", ["weakness of the left hand", "left-sided weakness"])
+def test_one_sided_weakness_is_not_muscle_weakness(kb, text):
+    assert not extract(read_case(plain([text]), "t.json"), (), (), kb).present("muscle_weakness")
+
+
+@pytest.mark.parametrize("text", ["myositis ossificans of the thigh", "steroid myopathy", "mitochondrial myopathy",
+                                  "viral myositis"])
+def test_myositis_ossificans_and_non_inflammatory_myopathies_are_not_dermatomyositis(kb, text):
+    ev = extract(read_case(plain([text]), "t.json"), (), (), kb)
+    assert not ev.present("jdm") and not ev.present("connective_tissue_disease")
+
+
+@pytest.mark.parametrize("text,preterm", [("born at 29 weeks", True), ("born at 34 weeks", True),
+                                          ("born at 39 weeks", False)])
+def test_a_birth_before_37_weeks_is_prematurity(kb, text, preterm):
+    assert extract(read_case(plain([text]), "t.json"), (), (), kb).present("prematurity") is preterm
